@@ -1,0 +1,328 @@
+//! Backup and restore in a portable format: JSON lines, one table after another, read in one
+//! snapshot (consistent while the server keeps writing) and closed by a SHA-256 over everything
+//! before it. The same file restores into SQLite or PostgreSQL, so it also moves an installation
+//! from the embedded database to a server.
+
+use crate::{internal, Backend, Result, Store};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use stadtmauer_core::DomainError;
+use std::io::{BufRead, Write};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Int,
+    Text,
+}
+
+/// Every table that holds data worth keeping, parents before children, with its columns. Sessions
+/// and login throttles are left out on purpose: after a restore everybody logs in again.
+/// `backup_covers_every_table` fails when a migration adds a table that is not listed here.
+const TABLES: &[(&str, &[(&str, Col)])] = {
+    use Col::*;
+    &[
+        ("verbund", &[("id", Int), ("name", Text), ("created_at", Int)]),
+        (
+            "organisation",
+            &[
+                ("id", Int), ("verbund_id", Int), ("name", Text), ("kind", Text), ("is_office", Int),
+                ("ags", Text), ("inhabitants", Int), ("staff", Int), ("workstations", Int), ("email", Text),
+                ("phone", Text), ("address", Text), ("created_at", Int), ("updated_at", Int),
+            ],
+        ),
+        (
+            "contact",
+            &[
+                ("id", Int), ("organisation_id", Int), ("function", Text), ("name", Text), ("email", Text),
+                ("phone", Text), ("created_at", Int),
+            ],
+        ),
+        (
+            "app_user",
+            &[
+                ("id", Int), ("email", Text), ("display_name", Text), ("password_hash", Text), ("is_admin", Int),
+                ("totp_secret", Text), ("totp_pending", Text), ("totp_last_step", Int), ("language", Text),
+                ("disabled", Int), ("created_at", Int), ("updated_at", Int),
+            ],
+        ),
+        (
+            "membership",
+            &[("id", Int), ("user_id", Int), ("organisation_id", Int), ("role", Text), ("valid_until", Int), ("created_at", Int)],
+        ),
+        (
+            "api_token",
+            &[
+                ("id", Int), ("user_id", Int), ("name", Text), ("token_hash", Text), ("read_only", Int),
+                ("created_at", Int), ("last_used_at", Int), ("expires_at", Int), ("revoked_at", Int),
+            ],
+        ),
+        ("audit_head", &[("id", Int), ("seq", Int), ("hash", Text)]),
+        (
+            "audit_log",
+            &[
+                ("seq", Int), ("at", Int), ("actor_id", Int), ("actor", Text), ("organisation_id", Int),
+                ("action", Text), ("entity", Text), ("entity_id", Text), ("before_json", Text),
+                ("after_json", Text), ("prev_hash", Text), ("hash", Text),
+            ],
+        ),
+    ]
+};
+
+/// Tables deliberately not in a backup.
+const TRANSIENT: &[&str] = &["user_session", "login_throttle", "_sqlx_migrations"];
+
+const FORMAT: &str = "stadtmauer-backup";
+
+/// What a backup or restore did.
+#[derive(Debug, Clone, Default)]
+pub struct BackupSummary {
+    pub rows: u64,
+    pub schema_version: i64,
+    pub sha256: String,
+}
+
+/// Why a restore was refused. Nothing has been written when one of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("line {line}: {message}")]
+    Format { line: usize, message: String },
+    #[error("the checksum does not match: the file is damaged or was edited")]
+    Checksum,
+    #[error("the backup has schema version {backup}, this database has {database}; restore with the stadtmauer version that made the backup, then upgrade")]
+    SchemaMismatch { backup: i64, database: i64 },
+    #[error("the target database already holds data; restore into an empty database or pass --force to replace it")]
+    NotEmpty,
+    #[error("reading the file failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] DomainError),
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    hash: Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn line(&mut self, v: &Value) -> std::io::Result<()> {
+        let mut s = v.to_string();
+        s.push('\n');
+        self.hash.update(s.as_bytes());
+        self.inner.write_all(s.as_bytes())
+    }
+}
+
+impl Store {
+    /// Writes a consistent backup of the whole installation.
+    pub async fn backup(&self, out: impl Write, mut progress: impl FnMut(u64)) -> Result<BackupSummary> {
+        let schema_version = self.schema_version().await.map_err(internal)?;
+        let mut w = HashingWriter { inner: out, hash: Sha256::new() };
+        let io = |e: std::io::Error| DomainError::Internal(format!("writing the backup failed: {e}"));
+        // One read transaction: SQLite's WAL and PostgreSQL's REPEATABLE READ both give a snapshot.
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+        }
+        w.line(&json!({"format": FORMAT, "version": 1, "schema_version": schema_version, "created_at": stadtmauer_core::now()}))
+            .map_err(io)?;
+        let mut rows_total = 0u64;
+        for (table, cols) in TABLES {
+            let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            w.line(&json!({"table": table, "columns": names})).map_err(io)?;
+            let key = names[0];
+            let rows = sqlx::query(&format!("SELECT {} FROM {table} ORDER BY {key}", names.join(", ")))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(internal)?;
+            for r in rows {
+                let mut vals = Vec::with_capacity(cols.len());
+                for (i, (_, ty)) in cols.iter().enumerate() {
+                    let v = match ty {
+                        Col::Int => json!(r.try_get::<Option<i64>, _>(i).map_err(internal)?),
+                        Col::Text => json!(r.try_get::<Option<String>, _>(i).map_err(internal)?),
+                    };
+                    vals.push(v);
+                }
+                w.line(&Value::Array(vals)).map_err(io)?;
+                rows_total += 1;
+                if rows_total % 1000 == 0 {
+                    progress(rows_total);
+                }
+            }
+        }
+        tx.rollback().await.map_err(internal)?;
+        let digest = hex::encode(w.hash.clone().finalize());
+        let end = json!({"end": true, "rows": rows_total, "sha256": digest});
+        w.inner
+            .write_all(format!("{end}\n").as_bytes())
+            .map_err(io)?;
+        w.inner.flush().map_err(io)?;
+        progress(rows_total);
+        Ok(BackupSummary { rows: rows_total, schema_version, sha256: digest })
+    }
+
+    /// Restores a backup in one transaction: either everything is restored or nothing changes.
+    /// The database must be migrated to the backup's schema version and, unless `force`, empty.
+    pub async fn restore(
+        &self,
+        input: impl BufRead,
+        force: bool,
+        mut progress: impl FnMut(u64),
+    ) -> Result<BackupSummary, RestoreError> {
+        // Read and check the whole file before touching the database.
+        let mut lines: Vec<String> = Vec::new();
+        for l in input.lines() {
+            lines.push(l?);
+        }
+        let fmt = |line: usize, message: &str| RestoreError::Format { line, message: message.to_string() };
+        let last = lines.pop().ok_or_else(|| fmt(1, "the file is empty"))?;
+        let end: Value = serde_json::from_str(&last).map_err(|e| fmt(lines.len() + 1, &format!("invalid JSON: {e}")))?;
+        if end.get("end") != Some(&json!(true)) {
+            return Err(fmt(lines.len() + 1, "the closing checksum line is missing: the file is truncated"));
+        }
+        let mut hash = Sha256::new();
+        for l in &lines {
+            hash.update(l.as_bytes());
+            hash.update(b"\n");
+        }
+        if end.get("sha256").and_then(Value::as_str) != Some(hex::encode(hash.finalize()).as_str()) {
+            return Err(RestoreError::Checksum);
+        }
+        let header: Value = lines
+            .first()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .ok_or_else(|| fmt(1, "the header is missing"))?;
+        if header.get("format").and_then(Value::as_str) != Some(FORMAT) {
+            return Err(fmt(1, "not a Stadtmauer backup"));
+        }
+        let backup_version = header.get("schema_version").and_then(Value::as_i64).unwrap_or(-1);
+        let database = self.schema_version().await.map_err(internal)?;
+        if backup_version != database {
+            return Err(RestoreError::SchemaMismatch { backup: backup_version, database });
+        }
+
+        let scope_free_count = |table: &'static str| {
+            let pool = &self.pool;
+            async move {
+                sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(pool)
+                    .await
+                    .map_err(internal)?
+                    .try_get::<i64, _>(0)
+                    .map_err(internal)
+            }
+        };
+        let existing = scope_free_count("organisation").await? + scope_free_count("app_user").await? + scope_free_count("audit_log").await?;
+        if existing > 0 && !force {
+            return Err(RestoreError::NotEmpty);
+        }
+
+        let mut tx = self.pool.begin().await.map_err(internal)?;
+        for (table, _) in TABLES.iter().rev() {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+        }
+        for table in TRANSIENT.iter().filter(|t| !t.starts_with('_')) {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+        }
+        let mut current: Option<(&str, &[(&str, Col)], String)> = None;
+        let mut rows = 0u64;
+        for (i, l) in lines.iter().enumerate().skip(1) {
+            let line_no = i + 1;
+            let v: Value = serde_json::from_str(l).map_err(|e| fmt(line_no, &format!("invalid JSON: {e}")))?;
+            if let Some(t) = v.get("table").and_then(Value::as_str) {
+                let (name, cols) = TABLES
+                    .iter()
+                    .find(|(n, _)| *n == t)
+                    .ok_or_else(|| fmt(line_no, &format!("unknown table {t}")))?;
+                let listed: Vec<&str> = v
+                    .get("columns")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                let expected: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                if listed != expected {
+                    return Err(fmt(line_no, &format!("the columns of {t} do not match this version")));
+                }
+                let placeholders: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
+                let sql = format!("INSERT INTO {name} ({}) VALUES ({})", expected.join(", "), placeholders.join(", "));
+                current = Some((name, cols, sql));
+                continue;
+            }
+            let (table, cols, sql) = current.as_ref().ok_or_else(|| fmt(line_no, "a row before any table"))?;
+            let vals = v.as_array().ok_or_else(|| fmt(line_no, "expected a row"))?;
+            if vals.len() != cols.len() {
+                return Err(fmt(line_no, &format!("{table}: expected {} values, found {}", cols.len(), vals.len())));
+            }
+            let mut q = sqlx::query(sql);
+            for (j, (val, (col, ty))) in vals.iter().zip(cols.iter()).enumerate() {
+                let bad = || fmt(line_no, &format!("{table}.{col} (value {}): wrong type", j + 1));
+                q = match (ty, val) {
+                    (Col::Int, Value::Null) => q.bind(None::<i64>),
+                    (Col::Int, Value::Number(n)) => q.bind(n.as_i64().ok_or_else(bad)?),
+                    (Col::Text, Value::Null) => q.bind(None::<String>),
+                    (Col::Text, Value::String(s)) => q.bind(s.clone()),
+                    _ => return Err(bad()),
+                };
+            }
+            q.execute(&mut *tx).await.map_err(|e| fmt(line_no, &format!("{table}: {}", short_db_error(&e))))?;
+            rows += 1;
+            if rows % 1000 == 0 {
+                progress(rows);
+            }
+        }
+        if self.backend == Backend::Postgres {
+            // Identity columns do not follow explicitly inserted ids by themselves.
+            for (table, cols) in TABLES {
+                if cols[0].0 == "id" && *table != "audit_head" {
+                    sqlx::query(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    ))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(internal)?;
+                }
+            }
+        }
+        tx.commit().await.map_err(internal)?;
+        progress(rows);
+        Ok(BackupSummary {
+            rows,
+            schema_version: backup_version,
+            sha256: end.get("sha256").and_then(Value::as_str).unwrap_or_default().to_string(),
+        })
+    }
+
+    /// Every table of the schema, for the test that keeps [`TABLES`] complete.
+    pub async fn table_names(&self) -> Result<Vec<String>> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            Backend::Postgres => "SELECT CAST(tablename AS TEXT) AS name FROM pg_tables WHERE schemaname = current_schema()",
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(internal)?;
+        rows.iter().map(|r| r.try_get::<String, _>(0).map_err(internal)).collect()
+    }
+}
+
+/// The kind of database error without the values that caused it.
+fn short_db_error(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => "duplicate key".into(),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => "reference to a missing row".into(),
+        _ => "rejected by the database".into(),
+    }
+}
+
+/// Tables listed in a backup and tables deliberately left out.
+pub fn covered_tables() -> Vec<&'static str> {
+    TABLES.iter().map(|t| t.0).chain(TRANSIENT.iter().copied()).collect()
+}

@@ -1,0 +1,302 @@
+//! Browser sessions, personal API tokens and login throttling. All of it lives in the database so
+//! that several `serve` processes behind one load balancer share it.
+
+use crate::{flag, internal, Result, Store};
+use serde_json::json;
+use sqlx::Row;
+use stadtmauer_core::credentials::{new_api_token, random_secret, secret_hash};
+use stadtmauer_core::{now, DomainError, Scope, Timestamp, TokenId, UserId};
+
+/// A session as the web layer needs it. The session id itself is never stored, only its hash.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    /// Password accepted, second factor still missing.
+    pub mfa_pending: bool,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A token as its owner sees it in the list (never the secret).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: TokenId,
+    pub name: String,
+    pub read_only: bool,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Throttle key of an account. Hashed, because people sometimes type their password into the
+/// e-mail field, and the throttle table must not keep it.
+pub fn account_key(email: &str) -> String {
+    format!("acct:{}", secret_hash(&email.trim().to_lowercase()))
+}
+
+/// Throttle key of a client address.
+pub fn address_key(addr: &str) -> String {
+    format!("addr:{}", secret_hash(addr))
+}
+
+impl Store {
+    /// Creates a session; returns the secret session id for the cookie and the CSRF token.
+    pub async fn create_session(&self, user: UserId, mfa_pending: bool, ttl_secs: i64) -> Result<(String, String)> {
+        let id = random_secret(32);
+        let csrf = random_secret(32);
+        let t = now();
+        sqlx::query(
+            "INSERT INTO user_session (id_hash, user_id, csrf_token, mfa_pending, created_at, last_seen_at, expires_at) \
+             VALUES ($1,$2,$3,$4,$5,$5,$6)",
+        )
+        .bind(secret_hash(&id))
+        .bind(user.0)
+        .bind(&csrf)
+        .bind(i64::from(mfa_pending))
+        .bind(t)
+        .bind(t + ttl_secs)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
+        // Expired sessions of everyone are cleared now and then, on login.
+        sqlx::query("DELETE FROM user_session WHERE expires_at < $1")
+            .bind(t)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok((id, csrf))
+    }
+
+    /// The live session for a cookie value, if any.
+    pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT id_hash, user_id, csrf_token, mfa_pending, last_seen_at, expires_at FROM user_session WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(secret_hash(id))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                id_hash: r.try_get("id_hash").map_err(internal)?,
+                user_id: UserId(r.try_get("user_id").map_err(internal)?),
+                csrf_token: r.try_get("csrf_token").map_err(internal)?,
+                mfa_pending: flag(&r, "mfa_pending"),
+                last_seen_at: r.try_get("last_seen_at").map_err(internal)?,
+                expires_at: r.try_get("expires_at").map_err(internal)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Extends an idle session. Called at most once a minute per session to keep reads cheap.
+    pub async fn touch_session(&self, id_hash: &str, idle_ttl: i64) -> Result<()> {
+        let t = now();
+        sqlx::query("UPDATE user_session SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3")
+            .bind(t)
+            .bind(t + idle_ttl)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Replaces a session after the second factor: new id (no fixation), no longer pending.
+    pub async fn complete_mfa(&self, old_id_hash: &str, user: UserId, ttl: i64) -> Result<(String, String)> {
+        self.delete_session(old_id_hash).await?;
+        self.create_session(user, false, ttl).await
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM user_session WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Is any of these keys locked now?
+    pub async fn throttled(&self, keys: &[String]) -> Result<bool> {
+        let t = now();
+        for k in keys {
+            let row = sqlx::query("SELECT locked_until FROM login_throttle WHERE key = $1")
+                .bind(k)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(internal)?;
+            let until: Option<i64> = row.and_then(|r| r.try_get::<Option<i64>, _>(0).ok().flatten());
+            if until.is_some_and(|u| u > t) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Counts a failed login against a key; after `limit` failures within `window` seconds the key
+    /// is locked for `lock` seconds. One statement each, so concurrent logins cannot lose a count.
+    pub async fn throttle_failure(&self, key: &str, limit: i64, window: i64, lock: i64) -> Result<()> {
+        let t = now();
+        sqlx::query(
+            "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 0, $2, NULL) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(t)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
+        sqlx::query(
+            "UPDATE login_throttle SET \
+               failures = CASE WHEN window_start < $2 THEN 1 ELSE failures + 1 END, \
+               window_start = CASE WHEN window_start < $2 THEN $1 ELSE window_start END \
+             WHERE key = $3",
+        )
+        .bind(t)
+        .bind(t - window)
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
+        sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3")
+            .bind(t + lock)
+            .bind(key)
+            .bind(limit)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    pub async fn throttle_reset(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Records a successful login in the audit log (never the session id).
+    pub async fn record_login(&self, scope: &Scope, second_factor: bool) -> Result<()> {
+        let mut w = self.begin_write(scope).await?;
+        w.audit(None, "login", "user", scope.user, None, Some(json!({ "second_factor": second_factor })))
+            .await?;
+        w.commit().await
+    }
+
+    /// Creates a personal API token for the scope's user; the plain value is returned once.
+    pub async fn create_token(
+        &self,
+        scope: &Scope,
+        name: &str,
+        read_only: bool,
+        expires_at: Option<Timestamp>,
+    ) -> Result<(TokenId, String)> {
+        if scope.read_only {
+            return Err(DomainError::Forbidden);
+        }
+        let mut errs = stadtmauer_core::validate::FieldErrors::default();
+        let name = stadtmauer_core::validate::required_text(&mut errs, "name", name, 80);
+        errs.into_result(())?;
+        let (plain, hash) = new_api_token();
+        let mut w = self.begin_write(scope).await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO api_token (user_id, name, token_hash, read_only, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+        )
+        .bind(scope.user.0)
+        .bind(&name)
+        .bind(&hash)
+        .bind(i64::from(read_only))
+        .bind(now())
+        .bind(expires_at)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(internal)?
+        .try_get(0)
+        .map_err(internal)?;
+        w.audit(
+            None,
+            "create",
+            "api_token",
+            id,
+            None,
+            Some(json!({"name": name, "read_only": read_only, "expires_at": expires_at})),
+        )
+        .await?;
+        w.commit().await?;
+        Ok((TokenId(id), plain))
+    }
+
+    /// The scope's own tokens.
+    pub async fn tokens(&self, scope: &Scope) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, name, read_only, created_at, last_used_at, expires_at, revoked_at FROM api_token WHERE user_id = $1 ORDER BY id DESC",
+        )
+        .bind(scope.user.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: TokenId(r.try_get("id").map_err(internal)?),
+                    name: r.try_get("name").map_err(internal)?,
+                    read_only: flag(r, "read_only"),
+                    created_at: r.try_get("created_at").map_err(internal)?,
+                    last_used_at: r.try_get("last_used_at").map_err(internal)?,
+                    expires_at: r.try_get("expires_at").map_err(internal)?,
+                    revoked_at: r.try_get("revoked_at").map_err(internal)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revoke_token(&self, scope: &Scope, id: TokenId) -> Result<()> {
+        let mut w = self.begin_write(scope).await?;
+        let r = sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id.0)
+            .bind(scope.user.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        if r.rows_affected() != 1 {
+            return Err(DomainError::NotFound);
+        }
+        w.audit(None, "revoke", "api_token", id, None, None).await?;
+        w.commit().await
+    }
+
+    /// The user a bearer token belongs to, and whether it is read-only; `None` for unknown,
+    /// revoked or expired tokens.
+    pub async fn token_user(&self, plain: &str) -> Result<Option<(UserId, bool)>> {
+        let t = now();
+        let hash = secret_hash(plain);
+        let row = sqlx::query(
+            "SELECT id, user_id, read_only, last_used_at FROM api_token WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(&hash)
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        let Some(r) = row else { return Ok(None) };
+        let last: Option<i64> = r.try_get("last_used_at").map_err(internal)?;
+        if last.is_none_or(|l| l < t - 60) {
+            sqlx::query("UPDATE api_token SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(t)
+                .bind(&hash)
+                .execute(&self.pool)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(Some((UserId(r.try_get("user_id").map_err(internal)?), flag(&r, "read_only"))))
+    }
+}

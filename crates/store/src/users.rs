@@ -1,0 +1,536 @@
+//! Users, their roles, and resolving a user's [`Scope`].
+
+use crate::{flag, id_list, internal, unique_or_internal, Result, Store};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use stadtmauer_core::scope::{Grant, OrgRef};
+use stadtmauer_core::user::{Membership, MembershipData, Role, User, UserData};
+use stadtmauer_core::{now, Access, DomainError, MembershipId, OrgId, Scope, UserId};
+
+const USER_COLUMNS: &str = "id, email, display_name, is_admin, totp_secret, language, disabled";
+
+fn user(row: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: UserId(row.try_get("id").map_err(internal)?),
+        email: row.try_get("email").map_err(internal)?,
+        display_name: row.try_get("display_name").map_err(internal)?,
+        is_admin: flag(row, "is_admin"),
+        totp_enabled: row
+            .try_get::<Option<String>, _>("totp_secret")
+            .map_err(internal)?
+            .is_some(),
+        language: row.try_get("language").map_err(internal)?,
+        disabled: flag(row, "disabled"),
+    })
+}
+
+fn membership(row: &AnyRow) -> Result<Membership> {
+    let role: String = row.try_get("role").map_err(internal)?;
+    Ok(Membership {
+        id: MembershipId(row.try_get("id").map_err(internal)?),
+        user_id: UserId(row.try_get("user_id").map_err(internal)?),
+        organisation_id: OrgId(row.try_get("organisation_id").map_err(internal)?),
+        organisation_name: row.try_get("org_name").map_err(internal)?,
+        role: Role::parse(&role).unwrap_or(Role::Reader),
+        valid_until: row.try_get("valid_until").map_err(internal)?,
+    })
+}
+
+/// What the login needs to know about an account. Never leaves the web crate's login handler.
+#[derive(Debug, Clone)]
+pub struct LoginAccount {
+    pub id: UserId,
+    pub password_hash: String,
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
+    pub disabled: bool,
+    pub language: String,
+}
+
+/// A user with the roles the viewer may see.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserWithRoles {
+    pub user: User,
+    pub memberships: Vec<Membership>,
+    /// May the viewer change this user (name, password, second factor, roles)?
+    pub manageable: bool,
+}
+
+const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.user_id, m.organisation_id, o.name AS org_name, m.role, m.valid_until \
+     FROM membership m JOIN organisation o ON o.id = m.organisation_id";
+
+impl Store {
+    /// Resolves what a user may see, or `None` for unknown or disabled users.
+    pub async fn scope_for(&self, id: UserId) -> Result<Option<(User, Scope)>> {
+        let Some(row) = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let u = user(&row)?;
+        if u.disabled {
+            return Ok(None);
+        }
+        let grants = self.memberships_of(&[id]).await?;
+        let grants: Vec<Grant> = grants
+            .iter()
+            .map(|m| Grant {
+                organisation_id: m.organisation_id,
+                role: m.role,
+                valid_until: m.valid_until,
+            })
+            .collect();
+        // Only the organisations the grants can reach are needed: their own, and for roles held
+        // at an office, the rest of that Verbund.
+        let refs: Vec<OrgRef> = if u.is_admin {
+            self.org_refs().await?
+        } else {
+            let held = id_list(grants.iter().map(|g| g.organisation_id.0));
+            let rows = sqlx::query(&format!(
+                "SELECT id, verbund_id, is_office FROM organisation WHERE id IN {held} \
+                 OR verbund_id IN (SELECT verbund_id FROM organisation WHERE is_office = 1 AND id IN {held})"
+            ))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(OrgRef {
+                        id: OrgId(r.try_get("id").map_err(internal)?),
+                        verbund_id: r
+                            .try_get::<Option<i64>, _>("verbund_id")
+                            .map_err(internal)?
+                            .map(stadtmauer_core::VerbundId),
+                        is_office: flag(r, "is_office"),
+                    })
+                })
+                .collect::<Result<_>>()?
+        };
+        let scope = Scope::resolve(id, u.is_admin, &grants, &refs, now()).named(u.display_name.clone());
+        Ok(Some((u, scope)))
+    }
+
+    async fn memberships_of(&self, users: &[UserId]) -> Result<Vec<Membership>> {
+        let rows = sqlx::query(&format!(
+            "{MEMBERSHIP_SELECT} WHERE m.user_id IN {} ORDER BY o.name, m.role",
+            id_list(users.iter().map(|u| u.0))
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter().map(membership).collect()
+    }
+
+    pub async fn login_account(&self, email: &str) -> Result<Option<LoginAccount>> {
+        let row = sqlx::query(
+            "SELECT id, password_hash, totp_secret, totp_last_step, disabled, language FROM app_user WHERE email = $1",
+        )
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        row.map(|r| {
+            Ok(LoginAccount {
+                id: UserId(r.try_get("id").map_err(internal)?),
+                password_hash: r.try_get("password_hash").map_err(internal)?,
+                totp_secret: r.try_get("totp_secret").map_err(internal)?,
+                totp_last_step: r.try_get("totp_last_step").map_err(internal)?,
+                disabled: flag(&r, "disabled"),
+                language: r.try_get("language").map_err(internal)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records the TOTP step just used, refusing it if an equal or later one was used before
+    /// (a replayed code). Returns whether the step was accepted.
+    pub async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE app_user SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user.0)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Users the scope may see: those holding a role in an organisation whose records the viewer
+    /// may read. Administrators also see users without any role.
+    pub async fn users(&self, scope: &Scope) -> Result<Vec<UserWithRoles>> {
+        let readable = scope.with(Access::Read);
+        let mut sql = format!(
+            "SELECT {USER_COLUMNS} FROM app_user WHERE id IN (SELECT user_id FROM membership WHERE organisation_id IN {})",
+            id_list(readable.iter().map(|o| o.0))
+        );
+        if scope.admin && !scope.read_only {
+            sql.push_str(" OR id NOT IN (SELECT user_id FROM membership)");
+        }
+        sql.push_str(" ORDER BY display_name");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(internal)?;
+        let users: Vec<User> = rows.iter().map(user).collect::<Result<_>>()?;
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        let all = self.memberships_of(&ids).await?;
+        Ok(users
+            .into_iter()
+            .map(|u| {
+                let mine: Vec<Membership> = all.iter().filter(|m| m.user_id == u.id).cloned().collect();
+                let orgs: Vec<OrgId> = mine.iter().map(|m| m.organisation_id).collect();
+                let manageable = u.id != scope.user && scope.may_manage_user(u.is_admin, &orgs);
+                let visible = mine
+                    .into_iter()
+                    .filter(|m| scope.can(m.organisation_id, Access::Read))
+                    .collect();
+                UserWithRoles {
+                    manageable,
+                    user: u,
+                    memberships: visible,
+                }
+            })
+            .collect())
+    }
+
+    /// One user as the scope may see them, or `NotFound`.
+    pub async fn user(&self, scope: &Scope, id: UserId) -> Result<UserWithRoles> {
+        if id == scope.user {
+            let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1"))
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(internal)?
+                .ok_or(DomainError::NotFound)?;
+            let u = user(&row)?;
+            let memberships = self.memberships_of(&[id]).await?;
+            return Ok(UserWithRoles {
+                manageable: scope.admin && !scope.read_only,
+                user: u,
+                memberships,
+            });
+        }
+        self.users(scope)
+            .await?
+            .into_iter()
+            .find(|u| u.user.id == id)
+            .ok_or(DomainError::NotFound)
+    }
+
+    async fn manageable(&self, scope: &Scope, id: UserId) -> Result<UserWithRoles> {
+        let u = self.user(scope, id).await?;
+        if !u.manageable {
+            return Err(DomainError::Forbidden);
+        }
+        Ok(u)
+    }
+
+    /// Creates a user with a first role. Needs the right to grant that role there.
+    pub async fn create_user(
+        &self,
+        scope: &Scope,
+        data: &UserData,
+        password_hash: &str,
+        first: &MembershipData,
+    ) -> Result<UserId> {
+        let org = self.org_ref(scope, first.organisation_id).await?;
+        if !scope.may_grant(&org, first.role) {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        let id = insert_user(&mut w, data, password_hash, false, Some(first.organisation_id)).await?;
+        insert_membership(&mut w, id, first).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates an installation administrator (command line only).
+    pub async fn create_admin(&self, scope: &Scope, data: &UserData, password_hash: &str) -> Result<UserId> {
+        if !scope.admin || scope.read_only {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        let id = insert_user(&mut w, data, password_hash, true, None).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    async fn org_ref(&self, scope: &Scope, id: OrgId) -> Result<OrgRef> {
+        let o = self.organisation(scope, id).await?;
+        Ok(OrgRef {
+            id: o.id,
+            verbund_id: o.verbund_id,
+            is_office: o.is_office,
+        })
+    }
+
+    /// Whether an organisation in scope is a Verbund office (`None`: not visible).
+    pub async fn is_office(&self, scope: &Scope, id: OrgId) -> Option<bool> {
+        self.organisation(scope, id).await.ok().map(|o| o.is_office)
+    }
+
+    pub async fn update_user(&self, scope: &Scope, id: UserId, data: &UserData) -> Result<()> {
+        let before = self.manageable(scope, id).await?;
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE app_user SET email = $1, display_name = $2, updated_at = $3 WHERE id = $4")
+            .bind(&data.email)
+            .bind(&data.display_name)
+            .bind(now())
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(unique_or_internal("email"))?;
+        let org = before.memberships.first().map(|m| m.organisation_id);
+        w.audit(
+            org,
+            "update",
+            "user",
+            id,
+            Some(json!({"email": before.user.email, "display_name": before.user.display_name})),
+            Some(json!(data)),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Disables or re-enables a user; disabling ends all their sessions and tokens' effect.
+    pub async fn set_user_disabled(&self, scope: &Scope, id: UserId, disabled: bool) -> Result<()> {
+        let before = self.manageable(scope, id).await?;
+        if id == scope.user {
+            return Err(DomainError::field("disabled", "err.not_yourself"));
+        }
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE app_user SET disabled = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(disabled))
+            .bind(now())
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        sqlx::query("DELETE FROM user_session WHERE user_id = $1")
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        let org = before.memberships.first().map(|m| m.organisation_id);
+        w.audit(
+            org,
+            if disabled { "disable" } else { "enable" },
+            "user",
+            id,
+            Some(json!({"disabled": before.user.disabled})),
+            Some(json!({"disabled": disabled})),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Sets a new password (a manager's reset or the user's own change) and ends the user's
+    /// other sessions.
+    pub async fn set_password(&self, scope: &Scope, id: UserId, hash: &str, keep_session: Option<&str>) -> Result<()> {
+        let target = if id == scope.user && !scope.read_only {
+            self.user(scope, id).await?
+        } else {
+            self.manageable(scope, id).await?
+        };
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE app_user SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now())
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        sqlx::query("DELETE FROM user_session WHERE user_id = $1 AND id_hash <> $2")
+            .bind(id.0)
+            .bind(keep_session.unwrap_or(""))
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        let org = target.memberships.first().map(|m| m.organisation_id);
+        w.audit(org, "set_password", "user", id, None, None).await?;
+        w.commit().await
+    }
+
+    /// Command-line reset by e-mail address; returns false when no such user exists.
+    pub async fn reset_password_by_email(&self, scope: &Scope, email: &str, hash: &str) -> Result<bool> {
+        let Some(acct) = self.login_account(email).await? else {
+            return Ok(false);
+        };
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE app_user SET password_hash = $1, disabled = 0, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now())
+            .bind(acct.id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        sqlx::query("DELETE FROM user_session WHERE user_id = $1")
+            .bind(acct.id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(crate::sessions::account_key(email))
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(None, "set_password", "user", acct.id, None, None).await?;
+        w.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn set_language(&self, scope: &Scope, lang: &str) -> Result<()> {
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE app_user SET language = $1 WHERE id = $2")
+            .bind(lang)
+            .bind(scope.user.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(None, "update", "user", scope.user, None, Some(json!({"language": lang})))
+            .await?;
+        w.commit().await
+    }
+
+    /// Stores a TOTP secret awaiting confirmation by a first code.
+    pub async fn totp_begin(&self, scope: &Scope, secret: &str) -> Result<()> {
+        sqlx::query("UPDATE app_user SET totp_pending = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(scope.user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    pub async fn totp_pending(&self, scope: &Scope) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT totp_pending FROM app_user WHERE id = $1")
+            .bind(scope.user.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()))
+    }
+
+    /// Turns the pending secret into the active second factor.
+    pub async fn totp_confirm(&self, scope: &Scope, step: i64) -> Result<()> {
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query(
+            "UPDATE app_user SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 WHERE id = $2 AND totp_pending IS NOT NULL",
+        )
+        .bind(step)
+        .bind(scope.user.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        w.audit(None, "enable_totp", "user", scope.user, None, None).await?;
+        w.commit().await
+    }
+
+    /// Removes a user's second factor: their own choice, or a manager's reset for a lost device.
+    pub async fn totp_disable(&self, scope: &Scope, id: UserId) -> Result<()> {
+        let target = if id == scope.user && !scope.read_only {
+            self.user(scope, id).await?
+        } else {
+            self.manageable(scope, id).await?
+        };
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE app_user SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        let org = target.memberships.first().map(|m| m.organisation_id);
+        w.audit(org, "disable_totp", "user", id, None, None).await?;
+        w.commit().await
+    }
+
+    pub async fn add_membership(&self, scope: &Scope, user: UserId, data: &MembershipData) -> Result<MembershipId> {
+        let target = self.user(scope, user).await?;
+        let org = self.org_ref(scope, data.organisation_id).await?;
+        // A manager may give an existing user of their town another role; taking over a user from
+        // elsewhere is not possible because the target must be visible and not an administrator.
+        if target.user.is_admin || !scope.may_grant(&org, data.role) || (user == scope.user && !scope.admin) {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        let id = insert_membership(&mut w, user, data).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn remove_membership(&self, scope: &Scope, user: UserId, id: MembershipId) -> Result<()> {
+        let target = self.user(scope, user).await?;
+        let m = target
+            .memberships
+            .iter()
+            .find(|m| m.id == id)
+            .ok_or(DomainError::NotFound)?;
+        let org = self.org_ref(scope, m.organisation_id).await?;
+        if !scope.may_grant(&org, m.role) || (user == scope.user && !scope.admin) {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("DELETE FROM membership WHERE id = $1 AND user_id = $2")
+            .bind(id.0)
+            .bind(user.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(Some(m.organisation_id), "delete", "membership", id, Some(json!(m)), None)
+            .await?;
+        w.commit().await
+    }
+}
+
+async fn insert_user(
+    w: &mut crate::WriteTx<'_>,
+    data: &UserData,
+    password_hash: &str,
+    is_admin: bool,
+    org: Option<OrgId>,
+) -> Result<UserId> {
+    let t = now();
+    let id: i64 = sqlx::query(
+        "INSERT INTO app_user (email, display_name, password_hash, is_admin, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$5) RETURNING id",
+    )
+    .bind(&data.email)
+    .bind(&data.display_name)
+    .bind(password_hash)
+    .bind(i64::from(is_admin))
+    .bind(t)
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(unique_or_internal("email"))?
+    .try_get(0)
+    .map_err(internal)?;
+    let mut after = json!(data);
+    after["is_admin"] = json!(is_admin);
+    w.audit(org, "create", "user", id, None, Some(after)).await?;
+    Ok(UserId(id))
+}
+
+async fn insert_membership(w: &mut crate::WriteTx<'_>, user: UserId, data: &MembershipData) -> Result<MembershipId> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO membership (user_id, organisation_id, role, valid_until, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
+    )
+    .bind(user.0)
+    .bind(data.organisation_id.0)
+    .bind(data.role.as_str())
+    .bind(data.valid_until)
+    .bind(now())
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(unique_or_internal("role"))?
+    .try_get(0)
+    .map_err(internal)?;
+    let mut after = json!(data);
+    after["user_id"] = json!(user);
+    w.audit(Some(data.organisation_id), "create", "membership", id, None, Some(after))
+        .await?;
+    Ok(MembershipId(id))
+}

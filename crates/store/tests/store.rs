@@ -1,0 +1,182 @@
+//! Integration tests of the store against a real database (SQLite, or PostgreSQL when
+//! `STADTMAUER_TEST_DATABASE_URL` is set).
+
+use stadtmauer_core::org::{OrgKind, OrganisationData, OrganisationInput};
+use stadtmauer_core::user::{MembershipData, Role, UserData};
+use stadtmauer_core::{Access, DomainError, OrgId, Scope};
+use stadtmauer_store::audit::AuditFilter;
+use stadtmauer_store::testkit::{empty_database, fresh_store};
+use stadtmauer_store::{OpenError, Store};
+
+fn org(name: &str, kind: OrgKind) -> OrganisationData {
+    OrganisationInput {
+        name: name.into(),
+        kind: kind.as_str().into(),
+        inhabitants: Some("4200".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+/// A Verbund with an office and two towns, plus a coordinator of town A.
+async fn setup(store: &Store) -> (Scope, OrgId, OrgId, OrgId) {
+    let sys = store.system_scope("test").await.unwrap();
+    let (v, office) = store
+        .create_verbund(&sys, "Landkreis Test", &org("ISB-Büro Test", OrgKind::Zweckverband))
+        .await
+        .unwrap();
+    let sys = store.system_scope("test").await.unwrap();
+    let a = store.create_organisation(&sys, Some(v), &org("Gemeinde A", OrgKind::Gemeinde)).await.unwrap();
+    let b = store.create_organisation(&sys, Some(v), &org("Gemeinde B", OrgKind::Gemeinde)).await.unwrap();
+    let sys = store.system_scope("test").await.unwrap();
+    let uid = store
+        .create_user(
+            &sys,
+            &UserData { email: "koord@a.example".into(), display_name: "Koordinatorin A".into() },
+            "x",
+            &MembershipData { organisation_id: a, role: Role::Coordinator, valid_until: None },
+        )
+        .await
+        .unwrap();
+    let (_, scope) = store.scope_for(uid).await.unwrap().unwrap();
+    (scope, office, a, b)
+}
+
+#[tokio::test]
+async fn scoped_reads_and_writes() {
+    let (store, _db) = fresh_store().await;
+    let (coord, office, a, b) = setup(&store).await;
+    assert!(coord.can(a, Access::Write));
+    assert!(coord.access(b).is_none() && coord.access(office).is_none());
+    let visible: Vec<OrgId> = store.organisations(&coord).await.unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(visible, vec![a]);
+    assert!(matches!(store.organisation(&coord, b).await, Err(DomainError::NotFound)));
+    assert!(matches!(
+        store.update_organisation(&coord, b, &org("Übernommen", OrgKind::Stadt)).await,
+        Err(DomainError::NotFound)
+    ));
+    store.update_organisation(&coord, a, &org("Gemeinde A-Dorf", OrgKind::Gemeinde)).await.unwrap();
+    assert_eq!(store.organisation(&coord, a).await.unwrap().name, "Gemeinde A-Dorf");
+    // Duplicate names in one Verbund are a conflict on the field.
+    let sys = store.system_scope("test").await.unwrap();
+    let dup = store.update_organisation(&sys, b, &org("Gemeinde A-Dorf", OrgKind::Gemeinde)).await;
+    assert!(matches!(&dup, Err(DomainError::Conflict(e)) if e.get("name").is_some()), "{dup:?}");
+    // The coordinator sees only the audit entries of the own town.
+    let entries = store.audit_entries(&coord, &AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
+    assert!(!entries.is_empty());
+    assert!(entries.iter().all(|e| e.organisation_id == Some(a)));
+}
+
+#[tokio::test]
+async fn audit_chain_detects_tampering() {
+    let (store, _db) = fresh_store().await;
+    setup(&store).await;
+    let (n, problems) = store.audit_verify(|_| {}).await.unwrap();
+    assert!(n >= 5, "{n}");
+    assert!(problems.is_empty(), "{problems:?}");
+    // Edit any row: found.
+    for seq in 1..=n as i64 {
+        sqlx::query("UPDATE audit_log SET actor = actor || 'x' WHERE seq = $1")
+            .bind(seq)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let (_, problems) = store.audit_verify(|_| {}).await.unwrap();
+        assert!(!problems.is_empty(), "edit of {seq} not detected");
+        sqlx::query("UPDATE audit_log SET actor = SUBSTR(actor, 1, LENGTH(actor) - 1) WHERE seq = $1")
+            .bind(seq)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    assert!(store.audit_verify(|_| {}).await.unwrap().1.is_empty());
+    // Delete a row in the middle, then the newest: both found.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(store.pool()).await.unwrap();
+    assert!(!store.audit_verify(|_| {}).await.unwrap().1.is_empty());
+}
+
+#[tokio::test]
+async fn deleting_the_newest_entry_is_detected() {
+    let (store, _db) = fresh_store().await;
+    setup(&store).await;
+    sqlx::query("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let (_, problems) = store.audit_verify(|_| {}).await.unwrap();
+    assert!(matches!(problems[..], [stadtmauer_core::audit::Problem::HeadMismatch { .. }]), "{problems:?}");
+}
+
+#[tokio::test]
+async fn backup_restore_round_trip() {
+    let (store, _db) = fresh_store().await;
+    let (coord, _, a, _) = setup(&store).await;
+    store
+        .add_contact(&coord, a, &stadtmauer_core::org::ContactInput { function: "Bürgermeisterin".into(), name: "Erika Muster".into(), email: Some("b@a.example".into()), phone: Some("+49 5555 1234".into()) }.validate().unwrap())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let summary = store.backup(&mut buf, |_| {}).await.unwrap();
+    assert!(summary.rows > 8);
+
+    let (target, _db2) = fresh_store().await;
+    let restored = target.restore(&buf[..], false, |_| {}).await.unwrap();
+    assert_eq!(restored.rows, summary.rows);
+    // A second backup of the restored database is identical apart from its header line.
+    let mut again = Vec::new();
+    target.backup(&mut again, |_| {}).await.unwrap();
+    let body = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap().lines().skip(1).collect::<Vec<_>>().join("\n");
+    let (x, y) = (body(&buf), body(&again));
+    assert_eq!(x.lines().count(), y.lines().count());
+    assert_eq!(x.lines().take(x.lines().count() - 1).collect::<Vec<_>>(), y.lines().take(y.lines().count() - 1).collect::<Vec<_>>());
+    assert!(target.audit_verify(|_| {}).await.unwrap().1.is_empty());
+    // New rows get fresh ids after a restore (PostgreSQL identity sequences follow).
+    let sys = target.system_scope("t").await.unwrap();
+    let v = target.verbuende(&sys).await.unwrap()[0].id;
+    target.create_organisation(&sys, Some(v), &org("Gemeinde C", OrgKind::Gemeinde)).await.unwrap();
+    // Restoring into a database with data is refused, and nothing changes.
+    assert!(matches!(target.restore(&buf[..], false, |_| {}).await, Err(stadtmauer_store::backup::RestoreError::NotEmpty)));
+    // A damaged file is refused before anything is written.
+    let mut damaged = buf.clone();
+    let pos = damaged.len() / 2;
+    damaged[pos] = if damaged[pos] == b'1' { b'2' } else { b'1' };
+    let (third, _db3) = fresh_store().await;
+    assert!(third.restore(&damaged[..], false, |_| {}).await.is_err());
+    assert_eq!(third.organisations(&third.system_scope("t").await.unwrap()).await.unwrap().len(), 0);
+    let truncated = &buf[..buf.len() - 20];
+    assert!(third.restore(truncated, false, |_| {}).await.is_err());
+}
+
+#[tokio::test]
+async fn backup_covers_every_table() {
+    let (store, _db) = fresh_store().await;
+    let covered = stadtmauer_store::backup::covered_tables();
+    for t in store.table_names().await.unwrap() {
+        assert!(covered.contains(&t.as_str()), "table {t} is neither backed up nor listed as transient");
+    }
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused() {
+    let db = empty_database().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.check_schema().await.unwrap();
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99999999999999, 'from the future', CURRENT_TIMESTAMP, TRUE, $1, 0)")
+        .bind(vec![0u8; 4])
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let err = store.migrate().await.unwrap_err();
+    assert!(matches!(err, OpenError::NewerSchema { .. }), "{err}");
+    assert!(err.to_string().contains("newer"));
+    assert!(matches!(store.check_schema().await, Err(OpenError::NewerSchema { .. })));
+}
+
+#[tokio::test]
+async fn unmigrated_database_is_reported() {
+    let db = empty_database().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    assert!(matches!(store.check_schema().await, Err(OpenError::NotMigrated { found: 0, .. })));
+}
