@@ -232,7 +232,9 @@ mod tests {
                     2 => t[i].at += 1,
                     _ => t[i].organisation_id = None,
                 }
-                assert!(verify(&t, (head.0, &head.1)).contains(&Problem::Edited { seq: i as i64 + 1 }));
+                assert!(
+                    verify(&t, (head.0, &head.1)).contains(&Problem::Edited { seq: i as i64 + 1 })
+                );
             }
         }
         // Delete a middle entry.
@@ -242,7 +244,10 @@ mod tests {
         // Delete the newest.
         let mut t = c.clone();
         t.pop();
-        assert!(matches!(verify(&t, (head.0, &head.1))[..], [Problem::HeadMismatch { .. }]));
+        assert!(matches!(
+            verify(&t, (head.0, &head.1))[..],
+            [Problem::HeadMismatch { .. }]
+        ));
         // Replace an entry with a self-consistent forgery: its successor no longer links.
         let mut t = c.clone();
         t[1].actor = "Mallory".into();
@@ -253,7 +258,19 @@ mod tests {
     #[test]
     fn null_and_empty_differ() {
         let a = entry_hash(GENESIS, 1, 1, None, "a", None, "x", "y", "1", None, None);
-        let b = entry_hash(GENESIS, 1, 1, None, "a", None, "x", "y", "1", Some(""), None);
+        let b = entry_hash(
+            GENESIS,
+            1,
+            1,
+            None,
+            "a",
+            None,
+            "x",
+            "y",
+            "1",
+            Some(""),
+            None,
+        );
         assert_ne!(a, b);
     }
 }

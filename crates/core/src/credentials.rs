@@ -155,6 +155,8 @@ mod tests {
         assert_eq!(totp::verify(&s, &code, now, Some(step)), None);
         assert_eq!(totp::verify(&s, "12345", now, None), None);
         assert!(totp::verify(&s, &code, now + 600, None).is_none());
-        assert!(totp::provisioning_url(&s, "a@b.de").unwrap().starts_with("otpauth://totp/"));
+        assert!(totp::provisioning_url(&s, "a@b.de")
+            .unwrap()
+            .starts_with("otpauth://totp/"));
     }
 }

@@ -143,18 +143,34 @@ impl OrganisationInput {
                 }
             },
         };
-        let inhabitants =
-            validate::optional_count(&mut e, "inhabitants", self.inhabitants.as_deref(), 5_000_000);
+        let inhabitants = validate::optional_count(
+            &mut e,
+            "inhabitants",
+            self.inhabitants.as_deref(),
+            5_000_000,
+        );
         let staff = validate::optional_count(&mut e, "staff", self.staff.as_deref(), 1_000_000);
-        let workstations =
-            validate::optional_count(&mut e, "workstations", self.workstations.as_deref(), 1_000_000);
-        let email = match self.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let workstations = validate::optional_count(
+            &mut e,
+            "workstations",
+            self.workstations.as_deref(),
+            1_000_000,
+        );
+        let email = match self
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(raw) => Some(validate::email(&mut e, "email", raw)),
         };
         let phone = validate::optional_text(&mut e, "phone", self.phone.as_deref(), 40);
         if let Some(p) = &phone {
-            if !p.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)) {
+            if !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
+            {
                 e.add("phone", "err.phone");
             }
         }
@@ -207,13 +223,21 @@ impl ContactInput {
         let mut e = FieldErrors::default();
         let function = validate::required_text(&mut e, "function", &self.function, 80);
         let name = validate::required_text(&mut e, "name", &self.name, 120);
-        let email = match self.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let email = match self
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(raw) => Some(validate::email(&mut e, "email", raw)),
         };
         let phone = validate::optional_text(&mut e, "phone", self.phone.as_deref(), 40);
         if let Some(p) = &phone {
-            if !p.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)) {
+            if !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
+            {
                 e.add("phone", "err.phone");
             }
         }
@@ -231,7 +255,11 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Result<&str, &str>) {
-        assert_eq!(Ags::parse(input).map(|a| a.0), expected.map(str::to_string), "{input}");
+        assert_eq!(
+            Ags::parse(input).map(|a| a.0),
+            expected.map(str::to_string),
+            "{input}"
+        );
     }
 
     #[test]
@@ -279,6 +307,9 @@ mod tests {
         };
         let d = input.validate().ok();
         assert_eq!(d.as_ref().map(|d| d.inhabitants), Some(Some(23410)));
-        assert_eq!(d.as_ref().and_then(|d| d.ags.clone()).as_deref(), Some("03999004"));
+        assert_eq!(
+            d.as_ref().and_then(|d| d.ags.clone()).as_deref(),
+            Some("03999004")
+        );
     }
 }

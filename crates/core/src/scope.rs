@@ -217,17 +217,45 @@ mod tests {
         let v1 = Some(VerbundId(1));
         let v2 = Some(VerbundId(2));
         vec![
-            OrgRef { id: OrgId(1), verbund_id: v1, is_office: true },
-            OrgRef { id: OrgId(2), verbund_id: v1, is_office: false },
-            OrgRef { id: OrgId(3), verbund_id: v1, is_office: false },
-            OrgRef { id: OrgId(4), verbund_id: v2, is_office: true },
-            OrgRef { id: OrgId(5), verbund_id: v2, is_office: false },
-            OrgRef { id: OrgId(6), verbund_id: None, is_office: false },
+            OrgRef {
+                id: OrgId(1),
+                verbund_id: v1,
+                is_office: true,
+            },
+            OrgRef {
+                id: OrgId(2),
+                verbund_id: v1,
+                is_office: false,
+            },
+            OrgRef {
+                id: OrgId(3),
+                verbund_id: v1,
+                is_office: false,
+            },
+            OrgRef {
+                id: OrgId(4),
+                verbund_id: v2,
+                is_office: true,
+            },
+            OrgRef {
+                id: OrgId(5),
+                verbund_id: v2,
+                is_office: false,
+            },
+            OrgRef {
+                id: OrgId(6),
+                verbund_id: None,
+                is_office: false,
+            },
         ]
     }
 
     fn grant(org: i64, role: Role) -> Grant {
-        Grant { organisation_id: OrgId(org), role, valid_until: None }
+        Grant {
+            organisation_id: OrgId(org),
+            role,
+            valid_until: None,
+        }
     }
 
     fn check(grants: &[Grant], now: Timestamp, expected: &[(i64, Access)]) {
@@ -239,16 +267,31 @@ mod tests {
     #[test]
     fn roles_to_rights() {
         use Access::*;
-        check(&[grant(1, Role::OfficeOfficer)], 0, &[(1, Write), (2, Write), (3, Write)]);
-        check(&[grant(1, Role::Auditor)], 0, &[(1, Read), (2, Read), (3, Read)]);
+        check(
+            &[grant(1, Role::OfficeOfficer)],
+            0,
+            &[(1, Write), (2, Write), (3, Write)],
+        );
+        check(
+            &[grant(1, Role::Auditor)],
+            0,
+            &[(1, Read), (2, Read), (3, Read)],
+        );
         check(&[grant(1, Role::ItStaff)], 0, &[(1, WriteTechnical)]);
         check(&[grant(2, Role::Coordinator)], 0, &[(2, Write)]);
         check(&[grant(2, Role::ItStaff)], 0, &[(2, WriteTechnical)]);
         check(&[grant(2, Role::Reader)], 0, &[(2, Reports)]);
         check(&[grant(6, Role::Coordinator)], 0, &[(6, Write)]);
-        check(&[grant(2, Role::Reader), grant(2, Role::Coordinator)], 0, &[(2, Write)]);
+        check(
+            &[grant(2, Role::Reader), grant(2, Role::Coordinator)],
+            0,
+            &[(2, Write)],
+        );
         // Expired auditor: nothing.
-        let expired = Grant { valid_until: Some(10), ..grant(2, Role::Auditor) };
+        let expired = Grant {
+            valid_until: Some(10),
+            ..grant(2, Role::Auditor)
+        };
         check(&[expired], 11, &[]);
         check(&[expired], 10, &[(2, Read)]);
         // Unknown organisation: nothing.

@@ -5,7 +5,9 @@ use crate::{DomainError, MembershipId, OrgId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 
 /// What a person does for an organisation. The role decides the [`crate::Access`] they get.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Informationssicherheitsbeauftragte(r) of the Verbund's office: writes in every member.
@@ -135,7 +137,12 @@ impl MembershipInput {
             }
             _ => {}
         }
-        let valid_until = match self.valid_until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let valid_until = match self
+            .valid_until
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => None,
             Some(raw) => match parse_date_end_of_day(raw) {
                 Some(ts) if ts > now => Some(ts),
@@ -170,7 +177,20 @@ pub fn parse_date_end_of_day(raw: &str) -> Option<Timestamp> {
         return None;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if d < 1 || d > days_in_month[(m - 1) as usize] {
         return None;
     }
@@ -205,7 +225,10 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(parse_date_end_of_day("1970-01-01"), Some(86_399));
-        assert_eq!(parse_date_end_of_day("2024-02-29").map(|t| t / 86_400), Some(19_782));
+        assert_eq!(
+            parse_date_end_of_day("2024-02-29").map(|t| t / 86_400),
+            Some(19_782)
+        );
         assert_eq!(parse_date_end_of_day("2023-02-29"), None);
         assert_eq!(parse_date_end_of_day("2024-13-01"), None);
         assert_eq!(parse_date_end_of_day("01.02.2024"), None);

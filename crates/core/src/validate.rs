@@ -126,8 +126,14 @@ mod tests {
     #[test]
     fn counts_accept_german_grouping() {
         let mut e = FieldErrors::default();
-        assert_eq!(optional_count(&mut e, "n", Some("12.500"), 1_000_000), Some(12500));
-        assert_eq!(optional_count(&mut e, "n", Some("2 000"), 1_000_000), Some(2000));
+        assert_eq!(
+            optional_count(&mut e, "n", Some("12.500"), 1_000_000),
+            Some(12500)
+        );
+        assert_eq!(
+            optional_count(&mut e, "n", Some("2 000"), 1_000_000),
+            Some(2000)
+        );
         assert_eq!(optional_count(&mut e, "n", Some(""), 1_000_000), None);
         assert!(e.is_empty());
         assert_eq!(optional_count(&mut e, "n", Some("-3"), 1_000_000), None);

@@ -112,8 +112,14 @@ impl Store {
         if let Some(b) = f.before_seq {
             sql.push_str(&format!(" AND seq < {}", b));
         }
-        sql.push_str(&format!(" ORDER BY seq DESC LIMIT {}", f.limit.clamp(1, 1000)));
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(internal)?;
+        sql.push_str(&format!(
+            " ORDER BY seq DESC LIMIT {}",
+            f.limit.clamp(1, 1000)
+        ));
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
         rows.iter().map(entry).collect()
     }
 

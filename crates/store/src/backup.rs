@@ -22,48 +22,99 @@ enum Col {
 const TABLES: &[(&str, &[(&str, Col)])] = {
     use Col::*;
     &[
-        ("verbund", &[("id", Int), ("name", Text), ("created_at", Int)]),
+        (
+            "verbund",
+            &[("id", Int), ("name", Text), ("created_at", Int)],
+        ),
         (
             "organisation",
             &[
-                ("id", Int), ("verbund_id", Int), ("name", Text), ("kind", Text), ("is_office", Int),
-                ("ags", Text), ("inhabitants", Int), ("staff", Int), ("workstations", Int), ("email", Text),
-                ("phone", Text), ("address", Text), ("created_at", Int), ("updated_at", Int),
+                ("id", Int),
+                ("verbund_id", Int),
+                ("name", Text),
+                ("kind", Text),
+                ("is_office", Int),
+                ("ags", Text),
+                ("inhabitants", Int),
+                ("staff", Int),
+                ("workstations", Int),
+                ("email", Text),
+                ("phone", Text),
+                ("address", Text),
+                ("created_at", Int),
+                ("updated_at", Int),
             ],
         ),
         (
             "contact",
             &[
-                ("id", Int), ("organisation_id", Int), ("function", Text), ("name", Text), ("email", Text),
-                ("phone", Text), ("created_at", Int),
+                ("id", Int),
+                ("organisation_id", Int),
+                ("function", Text),
+                ("name", Text),
+                ("email", Text),
+                ("phone", Text),
+                ("created_at", Int),
             ],
         ),
         (
             "app_user",
             &[
-                ("id", Int), ("email", Text), ("display_name", Text), ("password_hash", Text), ("is_admin", Int),
-                ("totp_secret", Text), ("totp_pending", Text), ("totp_last_step", Int), ("language", Text),
-                ("disabled", Int), ("created_at", Int), ("updated_at", Int),
+                ("id", Int),
+                ("email", Text),
+                ("display_name", Text),
+                ("password_hash", Text),
+                ("is_admin", Int),
+                ("totp_secret", Text),
+                ("totp_pending", Text),
+                ("totp_last_step", Int),
+                ("language", Text),
+                ("disabled", Int),
+                ("created_at", Int),
+                ("updated_at", Int),
             ],
         ),
         (
             "membership",
-            &[("id", Int), ("user_id", Int), ("organisation_id", Int), ("role", Text), ("valid_until", Int), ("created_at", Int)],
+            &[
+                ("id", Int),
+                ("user_id", Int),
+                ("organisation_id", Int),
+                ("role", Text),
+                ("valid_until", Int),
+                ("created_at", Int),
+            ],
         ),
         (
             "api_token",
             &[
-                ("id", Int), ("user_id", Int), ("name", Text), ("token_hash", Text), ("read_only", Int),
-                ("created_at", Int), ("last_used_at", Int), ("expires_at", Int), ("revoked_at", Int),
+                ("id", Int),
+                ("user_id", Int),
+                ("name", Text),
+                ("token_hash", Text),
+                ("read_only", Int),
+                ("created_at", Int),
+                ("last_used_at", Int),
+                ("expires_at", Int),
+                ("revoked_at", Int),
             ],
         ),
         ("audit_head", &[("id", Int), ("seq", Int), ("hash", Text)]),
         (
             "audit_log",
             &[
-                ("seq", Int), ("at", Int), ("actor_id", Int), ("actor", Text), ("organisation_id", Int),
-                ("action", Text), ("entity", Text), ("entity_id", Text), ("before_json", Text),
-                ("after_json", Text), ("prev_hash", Text), ("hash", Text),
+                ("seq", Int),
+                ("at", Int),
+                ("actor_id", Int),
+                ("actor", Text),
+                ("organisation_id", Int),
+                ("action", Text),
+                ("entity", Text),
+                ("entity_id", Text),
+                ("before_json", Text),
+                ("after_json", Text),
+                ("prev_hash", Text),
+                ("hash", Text),
             ],
         ),
     ]
@@ -115,10 +166,18 @@ impl<W: Write> HashingWriter<W> {
 
 impl Store {
     /// Writes a consistent backup of the whole installation.
-    pub async fn backup(&self, out: impl Write, mut progress: impl FnMut(u64)) -> Result<BackupSummary> {
+    pub async fn backup(
+        &self,
+        out: impl Write,
+        mut progress: impl FnMut(u64),
+    ) -> Result<BackupSummary> {
         let schema_version = self.schema_version().await.map_err(internal)?;
-        let mut w = HashingWriter { inner: out, hash: Sha256::new() };
-        let io = |e: std::io::Error| DomainError::Internal(format!("writing the backup failed: {e}"));
+        let mut w = HashingWriter {
+            inner: out,
+            hash: Sha256::new(),
+        };
+        let io =
+            |e: std::io::Error| DomainError::Internal(format!("writing the backup failed: {e}"));
         // One read transaction: SQLite's WAL and PostgreSQL's REPEATABLE READ both give a snapshot.
         let mut tx = self.pool.begin().await.map_err(internal)?;
         if self.backend == Backend::Postgres {
@@ -132,12 +191,16 @@ impl Store {
         let mut rows_total = 0u64;
         for (table, cols) in TABLES {
             let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
-            w.line(&json!({"table": table, "columns": names})).map_err(io)?;
+            w.line(&json!({"table": table, "columns": names}))
+                .map_err(io)?;
             let key = names[0];
-            let rows = sqlx::query(&format!("SELECT {} FROM {table} ORDER BY {key}", names.join(", ")))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(internal)?;
+            let rows = sqlx::query(&format!(
+                "SELECT {} FROM {table} ORDER BY {key}",
+                names.join(", ")
+            ))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(internal)?;
             for r in rows {
                 let mut vals = Vec::with_capacity(cols.len());
                 for (i, (_, ty)) in cols.iter().enumerate() {
@@ -162,7 +225,11 @@ impl Store {
             .map_err(io)?;
         w.inner.flush().map_err(io)?;
         progress(rows_total);
-        Ok(BackupSummary { rows: rows_total, schema_version, sha256: digest })
+        Ok(BackupSummary {
+            rows: rows_total,
+            schema_version,
+            sha256: digest,
+        })
     }
 
     /// Restores a backup in one transaction: either everything is restored or nothing changes.
@@ -178,18 +245,26 @@ impl Store {
         for l in input.lines() {
             lines.push(l?);
         }
-        let fmt = |line: usize, message: &str| RestoreError::Format { line, message: message.to_string() };
+        let fmt = |line: usize, message: &str| RestoreError::Format {
+            line,
+            message: message.to_string(),
+        };
         let last = lines.pop().ok_or_else(|| fmt(1, "the file is empty"))?;
-        let end: Value = serde_json::from_str(&last).map_err(|e| fmt(lines.len() + 1, &format!("invalid JSON: {e}")))?;
+        let end: Value = serde_json::from_str(&last)
+            .map_err(|e| fmt(lines.len() + 1, &format!("invalid JSON: {e}")))?;
         if end.get("end") != Some(&json!(true)) {
-            return Err(fmt(lines.len() + 1, "the closing checksum line is missing: the file is truncated"));
+            return Err(fmt(
+                lines.len() + 1,
+                "the closing checksum line is missing: the file is truncated",
+            ));
         }
         let mut hash = Sha256::new();
         for l in &lines {
             hash.update(l.as_bytes());
             hash.update(b"\n");
         }
-        if end.get("sha256").and_then(Value::as_str) != Some(hex::encode(hash.finalize()).as_str()) {
+        if end.get("sha256").and_then(Value::as_str) != Some(hex::encode(hash.finalize()).as_str())
+        {
             return Err(RestoreError::Checksum);
         }
         let header: Value = lines
@@ -199,10 +274,16 @@ impl Store {
         if header.get("format").and_then(Value::as_str) != Some(FORMAT) {
             return Err(fmt(1, "not a Stadtmauer backup"));
         }
-        let backup_version = header.get("schema_version").and_then(Value::as_i64).unwrap_or(-1);
+        let backup_version = header
+            .get("schema_version")
+            .and_then(Value::as_i64)
+            .unwrap_or(-1);
         let database = self.schema_version().await.map_err(internal)?;
         if backup_version != database {
-            return Err(RestoreError::SchemaMismatch { backup: backup_version, database });
+            return Err(RestoreError::SchemaMismatch {
+                backup: backup_version,
+                database,
+            });
         }
 
         let scope_free_count = |table: &'static str| {
@@ -216,7 +297,9 @@ impl Store {
                     .map_err(internal)
             }
         };
-        let existing = scope_free_count("organisation").await? + scope_free_count("app_user").await? + scope_free_count("audit_log").await?;
+        let existing = scope_free_count("organisation").await?
+            + scope_free_count("app_user").await?
+            + scope_free_count("audit_log").await?;
         if existing > 0 && !force {
             return Err(RestoreError::NotEmpty);
         }
@@ -238,7 +321,8 @@ impl Store {
         let mut rows = 0u64;
         for (i, l) in lines.iter().enumerate().skip(1) {
             let line_no = i + 1;
-            let v: Value = serde_json::from_str(l).map_err(|e| fmt(line_no, &format!("invalid JSON: {e}")))?;
+            let v: Value =
+                serde_json::from_str(l).map_err(|e| fmt(line_no, &format!("invalid JSON: {e}")))?;
             if let Some(t) = v.get("table").and_then(Value::as_str) {
                 let (name, cols) = TABLES
                     .iter()
@@ -251,21 +335,42 @@ impl Store {
                     .unwrap_or_default();
                 let expected: Vec<&str> = cols.iter().map(|c| c.0).collect();
                 if listed != expected {
-                    return Err(fmt(line_no, &format!("the columns of {t} do not match this version")));
+                    return Err(fmt(
+                        line_no,
+                        &format!("the columns of {t} do not match this version"),
+                    ));
                 }
                 let placeholders: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
-                let sql = format!("INSERT INTO {name} ({}) VALUES ({})", expected.join(", "), placeholders.join(", "));
+                let sql = format!(
+                    "INSERT INTO {name} ({}) VALUES ({})",
+                    expected.join(", "),
+                    placeholders.join(", ")
+                );
                 current = Some((name, cols, sql));
                 continue;
             }
-            let (table, cols, sql) = current.as_ref().ok_or_else(|| fmt(line_no, "a row before any table"))?;
+            let (table, cols, sql) = current
+                .as_ref()
+                .ok_or_else(|| fmt(line_no, "a row before any table"))?;
             let vals = v.as_array().ok_or_else(|| fmt(line_no, "expected a row"))?;
             if vals.len() != cols.len() {
-                return Err(fmt(line_no, &format!("{table}: expected {} values, found {}", cols.len(), vals.len())));
+                return Err(fmt(
+                    line_no,
+                    &format!(
+                        "{table}: expected {} values, found {}",
+                        cols.len(),
+                        vals.len()
+                    ),
+                ));
             }
             let mut q = sqlx::query(sql);
             for (j, (val, (col, ty))) in vals.iter().zip(cols.iter()).enumerate() {
-                let bad = || fmt(line_no, &format!("{table}.{col} (value {}): wrong type", j + 1));
+                let bad = || {
+                    fmt(
+                        line_no,
+                        &format!("{table}.{col} (value {}): wrong type", j + 1),
+                    )
+                };
                 q = match (ty, val) {
                     (Col::Int, Value::Null) => q.bind(None::<i64>),
                     (Col::Int, Value::Number(n)) => q.bind(n.as_i64().ok_or_else(bad)?),
@@ -274,7 +379,9 @@ impl Store {
                     _ => return Err(bad()),
                 };
             }
-            q.execute(&mut *tx).await.map_err(|e| fmt(line_no, &format!("{table}: {}", short_db_error(&e))))?;
+            q.execute(&mut *tx)
+                .await
+                .map_err(|e| fmt(line_no, &format!("{table}: {}", short_db_error(&e))))?;
             rows += 1;
             if rows % 1000 == 0 {
                 progress(rows);
@@ -298,7 +405,11 @@ impl Store {
         Ok(BackupSummary {
             rows,
             schema_version: backup_version,
-            sha256: end.get("sha256").and_then(Value::as_str).unwrap_or_default().to_string(),
+            sha256: end
+                .get("sha256")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
         })
     }
 
@@ -308,8 +419,13 @@ impl Store {
             Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
             Backend::Postgres => "SELECT CAST(tablename AS TEXT) AS name FROM pg_tables WHERE schemaname = current_schema()",
         };
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await.map_err(internal)?;
-        rows.iter().map(|r| r.try_get::<String, _>(0).map_err(internal)).collect()
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(internal))
+            .collect()
     }
 }
 
@@ -317,12 +433,18 @@ impl Store {
 fn short_db_error(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => "duplicate key".into(),
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => "reference to a missing row".into(),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            "reference to a missing row".into()
+        }
         _ => "rejected by the database".into(),
     }
 }
 
 /// Tables listed in a backup and tables deliberately left out.
 pub fn covered_tables() -> Vec<&'static str> {
-    TABLES.iter().map(|t| t.0).chain(TRANSIENT.iter().copied()).collect()
+    TABLES
+        .iter()
+        .map(|t| t.0)
+        .chain(TRANSIENT.iter().copied())
+        .collect()
 }

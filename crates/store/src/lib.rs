@@ -11,9 +11,9 @@ pub mod audit;
 pub mod backup;
 pub mod orgs;
 pub mod sessions;
-pub mod users;
 #[doc(hidden)]
 pub mod testkit;
+pub mod users;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
@@ -61,7 +61,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -122,11 +124,7 @@ impl Store {
 
     /// The newest schema version this binary knows.
     pub fn known_version(&self) -> i64 {
-        self.migrator()
-            .iter()
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0)
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     /// The schema version recorded in the database (0 when empty).
@@ -263,10 +261,11 @@ mod tests {
     #[test]
     fn migrations_are_in_step() {
         let names = |dir: &str| {
-            let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
+            let mut v: Vec<String> =
+                std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
             v.sort();
             v
         };

@@ -95,7 +95,10 @@ impl Store {
             id_list(scope.visible().map(|o| o.0)),
             id_list(scope.managed_verbuende().map(|v| v.0)),
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(internal)?;
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
         rows.iter()
             .map(|r| {
                 Ok(Verbund {
@@ -128,16 +131,24 @@ impl Store {
         let name = stadtmauer_core::validate::required_text(&mut errs, "verbund_name", name, 120);
         errs.into_result(())?;
         let mut w = self.begin_write(scope).await?;
-        let vid: i64 = sqlx::query("INSERT INTO verbund (name, created_at) VALUES ($1, $2) RETURNING id")
-            .bind(&name)
-            .bind(now())
-            .fetch_one(&mut *w.tx)
-            .await
-            .map_err(unique_or_internal("verbund_name"))?
-            .try_get(0)
-            .map_err(internal)?;
-        w.audit(None, "create", "verbund", vid, None, Some(json!({ "name": name })))
-            .await?;
+        let vid: i64 =
+            sqlx::query("INSERT INTO verbund (name, created_at) VALUES ($1, $2) RETURNING id")
+                .bind(&name)
+                .bind(now())
+                .fetch_one(&mut *w.tx)
+                .await
+                .map_err(unique_or_internal("verbund_name"))?
+                .try_get(0)
+                .map_err(internal)?;
+        w.audit(
+            None,
+            "create",
+            "verbund",
+            vid,
+            None,
+            Some(json!({ "name": name })),
+        )
+        .await?;
         let oid = insert_org(&mut w, Some(VerbundId(vid)), office, true).await?;
         w.commit().await?;
         Ok((VerbundId(vid), oid))
@@ -149,7 +160,10 @@ impl Store {
             "SELECT {ORG_COLUMNS} FROM organisation WHERE id IN {} ORDER BY verbund_id, is_office DESC, name",
             id_list(scope.visible().map(|o| o.0))
         );
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(internal)?;
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
         rows.iter().map(organisation).collect()
     }
 
@@ -158,12 +172,14 @@ impl Store {
         if scope.access(id).is_none() {
             return Err(DomainError::NotFound);
         }
-        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} FROM organisation WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?
-            .ok_or(DomainError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisation WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?
+        .ok_or(DomainError::NotFound)?;
         organisation(&row)
     }
 
@@ -272,13 +288,15 @@ impl Store {
         let count = |table: &'static str| {
             let pool = &self.pool;
             async move {
-                sqlx::query(&format!("SELECT COUNT(*) FROM {table} WHERE organisation_id = $1"))
-                    .bind(id.0)
-                    .fetch_one(pool)
-                    .await
-                    .map_err(internal)?
-                    .try_get::<i64, _>(0)
-                    .map_err(internal)
+                sqlx::query(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE organisation_id = $1"
+                ))
+                .bind(id.0)
+                .fetch_one(pool)
+                .await
+                .map_err(internal)?
+                .try_get::<i64, _>(0)
+                .map_err(internal)
             }
         };
         Ok(Dependents {
@@ -299,7 +317,10 @@ impl Store {
             return Err(DomainError::Forbidden);
         }
         if before.is_office {
-            return Err(DomainError::field("organisation", "err.office_cannot_be_deleted"));
+            return Err(DomainError::field(
+                "organisation",
+                "err.office_cannot_be_deleted",
+            ));
         }
         let mut w = self.begin_write(scope).await?;
         for table in ["membership", "contact"] {
@@ -314,8 +335,15 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(Some(id), "delete", "organisation", id, Some(json!(before)), None)
-            .await?;
+        w.audit(
+            Some(id),
+            "delete",
+            "organisation",
+            id,
+            Some(json!(before)),
+            None,
+        )
+        .await?;
         w.commit().await
     }
 
@@ -333,7 +361,12 @@ impl Store {
         rows.iter().map(contact).collect()
     }
 
-    pub async fn add_contact(&self, scope: &Scope, org: OrgId, data: &ContactData) -> Result<ContactId> {
+    pub async fn add_contact(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        data: &ContactData,
+    ) -> Result<ContactId> {
         if scope.access(org).is_none() {
             return Err(DomainError::NotFound);
         }
@@ -378,8 +411,15 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(Some(org), "delete", "contact", id, Some(json!(existing)), None)
-            .await?;
+        w.audit(
+            Some(org),
+            "delete",
+            "contact",
+            id,
+            Some(json!(existing)),
+            None,
+        )
+        .await?;
         w.commit().await
     }
 }
@@ -425,7 +465,14 @@ async fn insert_org(
     let mut after = json!(data);
     after["verbund_id"] = json!(verbund);
     after["is_office"] = json!(is_office);
-    w.audit(Some(OrgId(id)), "create", "organisation", id, None, Some(after))
-        .await?;
+    w.audit(
+        Some(OrgId(id)),
+        "create",
+        "organisation",
+        id,
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(OrgId(id))
 }

@@ -44,7 +44,12 @@ pub fn address_key(addr: &str) -> String {
 
 impl Store {
     /// Creates a session; returns the secret session id for the cookie and the CSRF token.
-    pub async fn create_session(&self, user: UserId, mfa_pending: bool, ttl_secs: i64) -> Result<(String, String)> {
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        mfa_pending: bool,
+        ttl_secs: i64,
+    ) -> Result<(String, String)> {
         let id = random_secret(32);
         let csrf = random_secret(32);
         let t = now();
@@ -96,18 +101,25 @@ impl Store {
     /// Extends an idle session. Called at most once a minute per session to keep reads cheap.
     pub async fn touch_session(&self, id_hash: &str, idle_ttl: i64) -> Result<()> {
         let t = now();
-        sqlx::query("UPDATE user_session SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3")
-            .bind(t)
-            .bind(t + idle_ttl)
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)?;
+        sqlx::query(
+            "UPDATE user_session SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3",
+        )
+        .bind(t)
+        .bind(t + idle_ttl)
+        .bind(id_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
         Ok(())
     }
 
     /// Replaces a session after the second factor: new id (no fixation), no longer pending.
-    pub async fn complete_mfa(&self, old_id_hash: &str, user: UserId, ttl: i64) -> Result<(String, String)> {
+    pub async fn complete_mfa(
+        &self,
+        old_id_hash: &str,
+        user: UserId,
+        ttl: i64,
+    ) -> Result<(String, String)> {
         self.delete_session(old_id_hash).await?;
         self.create_session(user, false, ttl).await
     }
@@ -130,7 +142,8 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(internal)?;
-            let until: Option<i64> = row.and_then(|r| r.try_get::<Option<i64>, _>(0).ok().flatten());
+            let until: Option<i64> =
+                row.and_then(|r| r.try_get::<Option<i64>, _>(0).ok().flatten());
             if until.is_some_and(|u| u > t) {
                 return Ok(true);
             }
@@ -140,7 +153,13 @@ impl Store {
 
     /// Counts a failed login against a key; after `limit` failures within `window` seconds the key
     /// is locked for `lock` seconds. One statement each, so concurrent logins cannot lose a count.
-    pub async fn throttle_failure(&self, key: &str, limit: i64, window: i64, lock: i64) -> Result<()> {
+    pub async fn throttle_failure(
+        &self,
+        key: &str,
+        limit: i64,
+        window: i64,
+        lock: i64,
+    ) -> Result<()> {
         let t = now();
         sqlx::query(
             "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 0, $2, NULL) \
@@ -163,13 +182,15 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(internal)?;
-        sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3")
-            .bind(t + lock)
-            .bind(key)
-            .bind(limit)
-            .execute(&self.pool)
-            .await
-            .map_err(internal)?;
+        sqlx::query(
+            "UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3",
+        )
+        .bind(t + lock)
+        .bind(key)
+        .bind(limit)
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
         Ok(())
     }
 
@@ -185,8 +206,15 @@ impl Store {
     /// Records a successful login in the audit log (never the session id).
     pub async fn record_login(&self, scope: &Scope, second_factor: bool) -> Result<()> {
         let mut w = self.begin_write(scope).await?;
-        w.audit(None, "login", "user", scope.user, None, Some(json!({ "second_factor": second_factor })))
-            .await?;
+        w.audit(
+            None,
+            "login",
+            "user",
+            scope.user,
+            None,
+            Some(json!({ "second_factor": second_factor })),
+        )
+        .await?;
         w.commit().await
     }
 
@@ -297,6 +325,9 @@ impl Store {
                 .await
                 .map_err(internal)?;
         }
-        Ok(Some((UserId(r.try_get("user_id").map_err(internal)?), flag(&r, "read_only"))))
+        Ok(Some((
+            UserId(r.try_get("user_id").map_err(internal)?),
+            flag(&r, "read_only"),
+        )))
     }
 }

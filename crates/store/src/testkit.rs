@@ -46,11 +46,16 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg_admin.take() {
             // Drop on a separate runtime: the test's runtime may be shutting down.
             let _ = std::thread::spawn(move || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     rt.block_on(async {
                         if let Ok(pool) = sqlx::AnyPool::connect(&admin).await {
                             let _ = pool
-                                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                                .execute(
+                                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                                )
                                 .await;
                         }
                     });

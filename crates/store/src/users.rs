@@ -57,17 +57,20 @@ pub struct UserWithRoles {
     pub manageable: bool,
 }
 
-const MEMBERSHIP_SELECT: &str = "SELECT m.id, m.user_id, m.organisation_id, o.name AS org_name, m.role, m.valid_until \
+const MEMBERSHIP_SELECT: &str =
+    "SELECT m.id, m.user_id, m.organisation_id, o.name AS org_name, m.role, m.valid_until \
      FROM membership m JOIN organisation o ON o.id = m.organisation_id";
 
 impl Store {
     /// Resolves what a user may see, or `None` for unknown or disabled users.
     pub async fn scope_for(&self, id: UserId) -> Result<Option<(User, Scope)>> {
-        let Some(row) = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(internal)?
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM app_user WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?
         else {
             return Ok(None);
         };
@@ -110,7 +113,8 @@ impl Store {
                 })
                 .collect::<Result<_>>()?
         };
-        let scope = Scope::resolve(id, u.is_admin, &grants, &refs, now()).named(u.display_name.clone());
+        let scope =
+            Scope::resolve(id, u.is_admin, &grants, &refs, now()).named(u.display_name.clone());
         Ok(Some((u, scope)))
     }
 
@@ -172,14 +176,18 @@ impl Store {
             sql.push_str(" OR id NOT IN (SELECT user_id FROM membership)");
         }
         sql.push_str(" ORDER BY display_name");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(internal)?;
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
         let users: Vec<User> = rows.iter().map(user).collect::<Result<_>>()?;
         let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
         let all = self.memberships_of(&ids).await?;
         Ok(users
             .into_iter()
             .map(|u| {
-                let mine: Vec<Membership> = all.iter().filter(|m| m.user_id == u.id).cloned().collect();
+                let mine: Vec<Membership> =
+                    all.iter().filter(|m| m.user_id == u.id).cloned().collect();
                 let orgs: Vec<OrgId> = mine.iter().map(|m| m.organisation_id).collect();
                 let manageable = u.id != scope.user && scope.may_manage_user(u.is_admin, &orgs);
                 let visible = mine
@@ -198,12 +206,14 @@ impl Store {
     /// One user as the scope may see them, or `NotFound`.
     pub async fn user(&self, scope: &Scope, id: UserId) -> Result<UserWithRoles> {
         if id == scope.user {
-            let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM app_user WHERE id = $1"))
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(internal)?
-                .ok_or(DomainError::NotFound)?;
+            let row = sqlx::query(&format!(
+                "SELECT {USER_COLUMNS} FROM app_user WHERE id = $1"
+            ))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?
+            .ok_or(DomainError::NotFound)?;
             let u = user(&row)?;
             let memberships = self.memberships_of(&[id]).await?;
             return Ok(UserWithRoles {
@@ -240,14 +250,26 @@ impl Store {
             return Err(DomainError::Forbidden);
         }
         let mut w = self.begin_write(scope).await?;
-        let id = insert_user(&mut w, data, password_hash, false, Some(first.organisation_id)).await?;
+        let id = insert_user(
+            &mut w,
+            data,
+            password_hash,
+            false,
+            Some(first.organisation_id),
+        )
+        .await?;
         insert_membership(&mut w, id, first).await?;
         w.commit().await?;
         Ok(id)
     }
 
     /// Creates an installation administrator (command line only).
-    pub async fn create_admin(&self, scope: &Scope, data: &UserData, password_hash: &str) -> Result<UserId> {
+    pub async fn create_admin(
+        &self,
+        scope: &Scope,
+        data: &UserData,
+        password_hash: &str,
+    ) -> Result<UserId> {
         if !scope.admin || scope.read_only {
             return Err(DomainError::Forbidden);
         }
@@ -274,14 +296,16 @@ impl Store {
     pub async fn update_user(&self, scope: &Scope, id: UserId, data: &UserData) -> Result<()> {
         let before = self.manageable(scope, id).await?;
         let mut w = self.begin_write(scope).await?;
-        sqlx::query("UPDATE app_user SET email = $1, display_name = $2, updated_at = $3 WHERE id = $4")
-            .bind(&data.email)
-            .bind(&data.display_name)
-            .bind(now())
-            .bind(id.0)
-            .execute(&mut *w.tx)
-            .await
-            .map_err(unique_or_internal("email"))?;
+        sqlx::query(
+            "UPDATE app_user SET email = $1, display_name = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(&data.email)
+        .bind(&data.display_name)
+        .bind(now())
+        .bind(id.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique_or_internal("email"))?;
         let org = before.memberships.first().map(|m| m.organisation_id);
         w.audit(
             org,
@@ -329,7 +353,13 @@ impl Store {
 
     /// Sets a new password (a manager's reset or the user's own change) and ends the user's
     /// other sessions.
-    pub async fn set_password(&self, scope: &Scope, id: UserId, hash: &str, keep_session: Option<&str>) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        scope: &Scope,
+        id: UserId,
+        hash: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
         let target = if id == scope.user && !scope.read_only {
             self.user(scope, id).await?
         } else {
@@ -355,18 +385,25 @@ impl Store {
     }
 
     /// Command-line reset by e-mail address; returns false when no such user exists.
-    pub async fn reset_password_by_email(&self, scope: &Scope, email: &str, hash: &str) -> Result<bool> {
+    pub async fn reset_password_by_email(
+        &self,
+        scope: &Scope,
+        email: &str,
+        hash: &str,
+    ) -> Result<bool> {
         let Some(acct) = self.login_account(email).await? else {
             return Ok(false);
         };
         let mut w = self.begin_write(scope).await?;
-        sqlx::query("UPDATE app_user SET password_hash = $1, disabled = 0, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now())
-            .bind(acct.id.0)
-            .execute(&mut *w.tx)
-            .await
-            .map_err(internal)?;
+        sqlx::query(
+            "UPDATE app_user SET password_hash = $1, disabled = 0, updated_at = $2 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(now())
+        .bind(acct.id.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(internal)?;
         sqlx::query("DELETE FROM user_session WHERE user_id = $1")
             .bind(acct.id.0)
             .execute(&mut *w.tx)
@@ -377,7 +414,8 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(None, "set_password", "user", acct.id, None, None).await?;
+        w.audit(None, "set_password", "user", acct.id, None, None)
+            .await?;
         w.commit().await?;
         Ok(true)
     }
@@ -390,8 +428,15 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(None, "update", "user", scope.user, None, Some(json!({"language": lang})))
-            .await?;
+        w.audit(
+            None,
+            "update",
+            "user",
+            scope.user,
+            None,
+            Some(json!({"language": lang})),
+        )
+        .await?;
         w.commit().await
     }
 
@@ -426,7 +471,8 @@ impl Store {
         .execute(&mut *w.tx)
         .await
         .map_err(internal)?;
-        w.audit(None, "enable_totp", "user", scope.user, None, None).await?;
+        w.audit(None, "enable_totp", "user", scope.user, None, None)
+            .await?;
         w.commit().await
     }
 
@@ -448,12 +494,20 @@ impl Store {
         w.commit().await
     }
 
-    pub async fn add_membership(&self, scope: &Scope, user: UserId, data: &MembershipData) -> Result<MembershipId> {
+    pub async fn add_membership(
+        &self,
+        scope: &Scope,
+        user: UserId,
+        data: &MembershipData,
+    ) -> Result<MembershipId> {
         let target = self.user(scope, user).await?;
         let org = self.org_ref(scope, data.organisation_id).await?;
         // A manager may give an existing user of their town another role; taking over a user from
         // elsewhere is not possible because the target must be visible and not an administrator.
-        if target.user.is_admin || !scope.may_grant(&org, data.role) || (user == scope.user && !scope.admin) {
+        if target.user.is_admin
+            || !scope.may_grant(&org, data.role)
+            || (user == scope.user && !scope.admin)
+        {
             return Err(DomainError::Forbidden);
         }
         let mut w = self.begin_write(scope).await?;
@@ -462,7 +516,12 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn remove_membership(&self, scope: &Scope, user: UserId, id: MembershipId) -> Result<()> {
+    pub async fn remove_membership(
+        &self,
+        scope: &Scope,
+        user: UserId,
+        id: MembershipId,
+    ) -> Result<()> {
         let target = self.user(scope, user).await?;
         let m = target
             .memberships
@@ -480,8 +539,15 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(Some(m.organisation_id), "delete", "membership", id, Some(json!(m)), None)
-            .await?;
+        w.audit(
+            Some(m.organisation_id),
+            "delete",
+            "membership",
+            id,
+            Some(json!(m)),
+            None,
+        )
+        .await?;
         w.commit().await
     }
 }
@@ -510,11 +576,16 @@ async fn insert_user(
     .map_err(internal)?;
     let mut after = json!(data);
     after["is_admin"] = json!(is_admin);
-    w.audit(org, "create", "user", id, None, Some(after)).await?;
+    w.audit(org, "create", "user", id, None, Some(after))
+        .await?;
     Ok(UserId(id))
 }
 
-async fn insert_membership(w: &mut crate::WriteTx<'_>, user: UserId, data: &MembershipData) -> Result<MembershipId> {
+async fn insert_membership(
+    w: &mut crate::WriteTx<'_>,
+    user: UserId,
+    data: &MembershipData,
+) -> Result<MembershipId> {
     let id: i64 = sqlx::query(
         "INSERT INTO membership (user_id, organisation_id, role, valid_until, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id",
     )
@@ -530,7 +601,14 @@ async fn insert_membership(w: &mut crate::WriteTx<'_>, user: UserId, data: &Memb
     .map_err(internal)?;
     let mut after = json!(data);
     after["user_id"] = json!(user);
-    w.audit(Some(data.organisation_id), "create", "membership", id, None, Some(after))
-        .await?;
+    w.audit(
+        Some(data.organisation_id),
+        "create",
+        "membership",
+        id,
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(MembershipId(id))
 }

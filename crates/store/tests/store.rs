@@ -23,19 +23,36 @@ fn org(name: &str, kind: OrgKind) -> OrganisationData {
 async fn setup(store: &Store) -> (Scope, OrgId, OrgId, OrgId) {
     let sys = store.system_scope("test").await.unwrap();
     let (v, office) = store
-        .create_verbund(&sys, "Landkreis Test", &org("ISB-Büro Test", OrgKind::Zweckverband))
+        .create_verbund(
+            &sys,
+            "Landkreis Test",
+            &org("ISB-Büro Test", OrgKind::Zweckverband),
+        )
         .await
         .unwrap();
     let sys = store.system_scope("test").await.unwrap();
-    let a = store.create_organisation(&sys, Some(v), &org("Gemeinde A", OrgKind::Gemeinde)).await.unwrap();
-    let b = store.create_organisation(&sys, Some(v), &org("Gemeinde B", OrgKind::Gemeinde)).await.unwrap();
+    let a = store
+        .create_organisation(&sys, Some(v), &org("Gemeinde A", OrgKind::Gemeinde))
+        .await
+        .unwrap();
+    let b = store
+        .create_organisation(&sys, Some(v), &org("Gemeinde B", OrgKind::Gemeinde))
+        .await
+        .unwrap();
     let sys = store.system_scope("test").await.unwrap();
     let uid = store
         .create_user(
             &sys,
-            &UserData { email: "koord@a.example".into(), display_name: "Koordinatorin A".into() },
+            &UserData {
+                email: "koord@a.example".into(),
+                display_name: "Koordinatorin A".into(),
+            },
             "x",
-            &MembershipData { organisation_id: a, role: Role::Coordinator, valid_until: None },
+            &MembershipData {
+                organisation_id: a,
+                role: Role::Coordinator,
+                valid_until: None,
+            },
         )
         .await
         .unwrap();
@@ -49,21 +66,52 @@ async fn scoped_reads_and_writes() {
     let (coord, office, a, b) = setup(&store).await;
     assert!(coord.can(a, Access::Write));
     assert!(coord.access(b).is_none() && coord.access(office).is_none());
-    let visible: Vec<OrgId> = store.organisations(&coord).await.unwrap().iter().map(|o| o.id).collect();
+    let visible: Vec<OrgId> = store
+        .organisations(&coord)
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
     assert_eq!(visible, vec![a]);
-    assert!(matches!(store.organisation(&coord, b).await, Err(DomainError::NotFound)));
     assert!(matches!(
-        store.update_organisation(&coord, b, &org("Übernommen", OrgKind::Stadt)).await,
+        store.organisation(&coord, b).await,
         Err(DomainError::NotFound)
     ));
-    store.update_organisation(&coord, a, &org("Gemeinde A-Dorf", OrgKind::Gemeinde)).await.unwrap();
-    assert_eq!(store.organisation(&coord, a).await.unwrap().name, "Gemeinde A-Dorf");
+    assert!(matches!(
+        store
+            .update_organisation(&coord, b, &org("Übernommen", OrgKind::Stadt))
+            .await,
+        Err(DomainError::NotFound)
+    ));
+    store
+        .update_organisation(&coord, a, &org("Gemeinde A-Dorf", OrgKind::Gemeinde))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.organisation(&coord, a).await.unwrap().name,
+        "Gemeinde A-Dorf"
+    );
     // Duplicate names in one Verbund are a conflict on the field.
     let sys = store.system_scope("test").await.unwrap();
-    let dup = store.update_organisation(&sys, b, &org("Gemeinde A-Dorf", OrgKind::Gemeinde)).await;
-    assert!(matches!(&dup, Err(DomainError::Conflict(e)) if e.get("name").is_some()), "{dup:?}");
+    let dup = store
+        .update_organisation(&sys, b, &org("Gemeinde A-Dorf", OrgKind::Gemeinde))
+        .await;
+    assert!(
+        matches!(&dup, Err(DomainError::Conflict(e)) if e.get("name").is_some()),
+        "{dup:?}"
+    );
     // The coordinator sees only the audit entries of the own town.
-    let entries = store.audit_entries(&coord, &AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
+    let entries = store
+        .audit_entries(
+            &coord,
+            &AuditFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(!entries.is_empty());
     assert!(entries.iter().all(|e| e.organisation_id == Some(a)));
 }
@@ -84,15 +132,20 @@ async fn audit_chain_detects_tampering() {
             .unwrap();
         let (_, problems) = store.audit_verify(|_| {}).await.unwrap();
         assert!(!problems.is_empty(), "edit of {seq} not detected");
-        sqlx::query("UPDATE audit_log SET actor = SUBSTR(actor, 1, LENGTH(actor) - 1) WHERE seq = $1")
-            .bind(seq)
-            .execute(store.pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE audit_log SET actor = SUBSTR(actor, 1, LENGTH(actor) - 1) WHERE seq = $1",
+        )
+        .bind(seq)
+        .execute(store.pool())
+        .await
+        .unwrap();
     }
     assert!(store.audit_verify(|_| {}).await.unwrap().1.is_empty());
     // Delete a row in the middle, then the newest: both found.
-    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(store.pool()).await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
     assert!(!store.audit_verify(|_| {}).await.unwrap().1.is_empty());
 }
 
@@ -105,7 +158,13 @@ async fn deleting_the_newest_entry_is_detected() {
         .await
         .unwrap();
     let (_, problems) = store.audit_verify(|_| {}).await.unwrap();
-    assert!(matches!(problems[..], [stadtmauer_core::audit::Problem::HeadMismatch { .. }]), "{problems:?}");
+    assert!(
+        matches!(
+            problems[..],
+            [stadtmauer_core::audit::Problem::HeadMismatch { .. }]
+        ),
+        "{problems:?}"
+    );
 }
 
 #[tokio::test]
@@ -113,7 +172,18 @@ async fn backup_restore_round_trip() {
     let (store, _db) = fresh_store().await;
     let (coord, _, a, _) = setup(&store).await;
     store
-        .add_contact(&coord, a, &stadtmauer_core::org::ContactInput { function: "Bürgermeisterin".into(), name: "Erika Muster".into(), email: Some("b@a.example".into()), phone: Some("+49 5555 1234".into()) }.validate().unwrap())
+        .add_contact(
+            &coord,
+            a,
+            &stadtmauer_core::org::ContactInput {
+                function: "Bürgermeisterin".into(),
+                name: "Erika Muster".into(),
+                email: Some("b@a.example".into()),
+                phone: Some("+49 5555 1234".into()),
+            }
+            .validate()
+            .unwrap(),
+        )
         .await
         .unwrap();
     let mut buf = Vec::new();
@@ -126,24 +196,47 @@ async fn backup_restore_round_trip() {
     // A second backup of the restored database is identical apart from its header line.
     let mut again = Vec::new();
     target.backup(&mut again, |_| {}).await.unwrap();
-    let body = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap().lines().skip(1).collect::<Vec<_>>().join("\n");
+    let body = |b: &[u8]| {
+        String::from_utf8(b.to_vec())
+            .unwrap()
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let (x, y) = (body(&buf), body(&again));
     assert_eq!(x.lines().count(), y.lines().count());
-    assert_eq!(x.lines().take(x.lines().count() - 1).collect::<Vec<_>>(), y.lines().take(y.lines().count() - 1).collect::<Vec<_>>());
+    assert_eq!(
+        x.lines().take(x.lines().count() - 1).collect::<Vec<_>>(),
+        y.lines().take(y.lines().count() - 1).collect::<Vec<_>>()
+    );
     assert!(target.audit_verify(|_| {}).await.unwrap().1.is_empty());
     // New rows get fresh ids after a restore (PostgreSQL identity sequences follow).
     let sys = target.system_scope("t").await.unwrap();
     let v = target.verbuende(&sys).await.unwrap()[0].id;
-    target.create_organisation(&sys, Some(v), &org("Gemeinde C", OrgKind::Gemeinde)).await.unwrap();
+    target
+        .create_organisation(&sys, Some(v), &org("Gemeinde C", OrgKind::Gemeinde))
+        .await
+        .unwrap();
     // Restoring into a database with data is refused, and nothing changes.
-    assert!(matches!(target.restore(&buf[..], false, |_| {}).await, Err(stadtmauer_store::backup::RestoreError::NotEmpty)));
+    assert!(matches!(
+        target.restore(&buf[..], false, |_| {}).await,
+        Err(stadtmauer_store::backup::RestoreError::NotEmpty)
+    ));
     // A damaged file is refused before anything is written.
     let mut damaged = buf.clone();
     let pos = damaged.len() / 2;
     damaged[pos] = if damaged[pos] == b'1' { b'2' } else { b'1' };
     let (third, _db3) = fresh_store().await;
     assert!(third.restore(&damaged[..], false, |_| {}).await.is_err());
-    assert_eq!(third.organisations(&third.system_scope("t").await.unwrap()).await.unwrap().len(), 0);
+    assert_eq!(
+        third
+            .organisations(&third.system_scope("t").await.unwrap())
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
     let truncated = &buf[..buf.len() - 20];
     assert!(third.restore(truncated, false, |_| {}).await.is_err());
 }
@@ -153,7 +246,10 @@ async fn backup_covers_every_table() {
     let (store, _db) = fresh_store().await;
     let covered = stadtmauer_store::backup::covered_tables();
     for t in store.table_names().await.unwrap() {
-        assert!(covered.contains(&t.as_str()), "table {t} is neither backed up nor listed as transient");
+        assert!(
+            covered.contains(&t.as_str()),
+            "table {t} is neither backed up nor listed as transient"
+        );
     }
 }
 
@@ -171,12 +267,18 @@ async fn newer_schema_is_refused() {
     let err = store.migrate().await.unwrap_err();
     assert!(matches!(err, OpenError::NewerSchema { .. }), "{err}");
     assert!(err.to_string().contains("newer"));
-    assert!(matches!(store.check_schema().await, Err(OpenError::NewerSchema { .. })));
+    assert!(matches!(
+        store.check_schema().await,
+        Err(OpenError::NewerSchema { .. })
+    ));
 }
 
 #[tokio::test]
 async fn unmigrated_database_is_reported() {
     let db = empty_database().await;
     let store = Store::connect(&db.url).await.unwrap();
-    assert!(matches!(store.check_schema().await, Err(OpenError::NotMigrated { found: 0, .. })));
+    assert!(matches!(
+        store.check_schema().await,
+        Err(OpenError::NotMigrated { found: 0, .. })
+    ));
 }

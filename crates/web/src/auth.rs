@@ -1,0 +1,372 @@
+//! Who is asking: sessions for pages, bearer tokens for the API, the CSRF check, and the security
+//! headers every response carries. The extractors here are the only way a handler gets a `Scope`.
+
+use crate::error::{ApiError, PageError};
+use crate::i18n::{Lang, Tr};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use stadtmauer_core::user::User;
+use stadtmauer_core::{DomainError, Scope};
+use stadtmauer_store::sessions::SessionRecord;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "sm_session";
+/// Double-submit token for forms shown before login (the login form itself).
+pub const PRE_SESSION_COOKIE: &str = "sm_pre";
+pub const LANG_COOKIE: &str = "sm_lang";
+
+/// A logged-in user with the scope resolved for this request.
+#[derive(Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub scope: Scope,
+    pub session: SessionRecord,
+}
+
+/// A session that passed the password and still needs the second factor.
+#[derive(Clone)]
+pub struct PendingMfa(pub SessionRecord);
+
+/// The CSRF token to put into forms of this response.
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The client address for throttling.
+pub fn client_addr(
+    state: &AppState,
+    headers: &HeaderMap,
+    connect: Option<&ConnectInfo<SocketAddr>>,
+) -> String {
+    if state.config.trust_forwarded_for {
+        if let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_string();
+        }
+    }
+    connect
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Loads the session (if any), resolves the user's scope and language, and hands them to the
+/// handlers through request extensions.
+pub async fn load_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers().clone();
+    let mut lang = cookie_value(&headers, LANG_COOKIE)
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| {
+            Lang::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            )
+        });
+    let mut pre_token = None;
+    if let Some(id) = cookie_value(&headers, SESSION_COOKIE) {
+        match state.store.session(id).await {
+            Ok(Some(s)) if s.mfa_pending => {
+                req.extensions_mut().insert(CsrfToken(s.csrf_token.clone()));
+                req.extensions_mut().insert(PendingMfa(s));
+            }
+            Ok(Some(s)) => {
+                if let Ok(Some((user, scope))) = state.store.scope_for(s.user_id).await {
+                    if stadtmauer_core::now() - s.last_seen_at > 60 {
+                        if let Err(e) = state
+                            .store
+                            .touch_session(&s.id_hash, state.config.session_idle_secs)
+                            .await
+                        {
+                            tracing::warn!(error = %e, "could not extend session");
+                        }
+                    }
+                    lang = Lang::parse(&user.language).unwrap_or(lang);
+                    req.extensions_mut().insert(CsrfToken(s.csrf_token.clone()));
+                    req.extensions_mut().insert(CurrentUser {
+                        user,
+                        scope,
+                        session: s,
+                    });
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "session lookup failed"),
+        }
+    }
+    if req.extensions().get::<CsrfToken>().is_none() {
+        let token = cookie_value(&headers, PRE_SESSION_COOKIE)
+            .filter(|t| {
+                t.len() >= 32
+                    && t.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+            .map(str::to_string);
+        let token = match token {
+            Some(t) => t,
+            None => {
+                let t = stadtmauer_core::credentials::random_secret(24);
+                pre_token = Some(t.clone());
+                t
+            }
+        };
+        req.extensions_mut().insert(CsrfToken(token));
+    }
+    req.extensions_mut().insert(Tr { lang });
+    let mut resp = next.run(req).await;
+    if let Some(t) = pre_token {
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(PRE_SESSION_COOKIE, &t, None, state.config.secure_cookies),
+        );
+    }
+    resp
+}
+
+/// Rejects every state-changing page request that does not carry the CSRF token of its session
+/// (or, before login, of the pre-session cookie). One place, so no form can forget it.
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let expected = req
+        .extensions()
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .filter(|_| {
+            // A pre-session token only counts when the browser sent it back as a cookie.
+            req.extensions().get::<CurrentUser>().is_some()
+                || req.extensions().get::<PendingMfa>().is_some()
+                || cookie_value(req.headers(), PRE_SESSION_COOKIE).is_some()
+        });
+    let tr = req
+        .extensions()
+        .get::<Tr>()
+        .copied()
+        .unwrap_or(Tr { lang: Lang::De });
+    let header_token = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => return PageError::status(tr, StatusCode::PAYLOAD_TOO_LARGE).into_response(),
+    };
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let form_token = if is_form {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
+    } else {
+        None
+    };
+    let given = header_token.or(form_token);
+    let ok = match (&expected, &given) {
+        (Some(e), Some(g)) => constant_time_eq(e.as_bytes(), g.as_bytes()),
+        _ => false,
+    };
+    if !ok {
+        tracing::warn!(path = %parts.uri.path(), "request without valid CSRF token refused");
+        return PageError::status(tr, StatusCode::FORBIDDEN).into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Headers on every response: a strict Content-Security-Policy (only our own scripts and styles,
+/// nothing inline, no other host), no framing, no referrer, no caching of sensitive pages.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    if !is_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
+        if parts.extensions.get::<PendingMfa>().is_some() {
+            return Err(Redirect::to("/login/totp").into_response());
+        }
+        if parts.method == Method::GET {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let target = format!("/login?next={}", urlencode(next));
+            return Err(Redirect::to(&target).into_response());
+        }
+        let tr = parts
+            .extensions
+            .get::<Tr>()
+            .copied()
+            .unwrap_or(Tr { lang: Lang::De });
+        Err(PageError::status(tr, StatusCode::UNAUTHORIZED).into_response())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Tr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Tr>()
+            .copied()
+            .unwrap_or(Tr { lang: Lang::De }))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or(CsrfToken(String::new())))
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An API caller authenticated by a personal token (`Authorization: Bearer smt_…`). Session
+/// cookies are not accepted by the API, so it needs no CSRF protection.
+pub struct ApiUser {
+    pub scope: Scope,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::Unauthenticated)?;
+        let (user, read_only) = state
+            .store
+            .token_user(token)
+            .await
+            .map_err(ApiError::Domain)?
+            .ok_or(ApiError::Unauthenticated)?;
+        let (_, scope) = state
+            .store
+            .scope_for(user)
+            .await
+            .map_err(ApiError::Domain)?
+            .ok_or(ApiError::Unauthenticated)?;
+        let scope = if read_only {
+            scope.into_read_only()
+        } else {
+            scope
+        };
+        Ok(ApiUser { scope })
+    }
+}
+
+/// Refuses writes through a read-only token before any work is done.
+pub fn require_writable(scope: &Scope) -> Result<(), DomainError> {
+    if scope.read_only {
+        Err(DomainError::Forbidden)
+    } else {
+        Ok(())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentUser {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<CurrentUser>().cloned())
+    }
+}
+
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for PendingMfa {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<PendingMfa>().cloned())
+    }
+}

@@ -1,0 +1,174 @@
+//! Mapping errors to responses: an HTML error page for the UI, an RFC 9457 problem document for
+//! the API. Internal causes are logged, never shown; "not found" and "not yours" look the same.
+
+use crate::i18n::{Lang, Tr};
+use crate::view::{Chrome, ErrorPage};
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use stadtmauer_core::DomainError;
+
+/// An error page in the user's language.
+pub struct PageError {
+    tr: Tr,
+    status: StatusCode,
+}
+
+impl PageError {
+    pub fn status(tr: Tr, status: StatusCode) -> PageError {
+        PageError { tr, status }
+    }
+    pub fn domain(tr: Tr, e: DomainError) -> PageError {
+        let status = match e {
+            DomainError::NotFound => StatusCode::NOT_FOUND,
+            DomainError::Forbidden => StatusCode::FORBIDDEN,
+            DomainError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::Conflict(_) => StatusCode::CONFLICT,
+            DomainError::Internal(ref cause) => {
+                tracing::error!(cause = %cause, "internal error");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        PageError { tr, status }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let key = match self.status.as_u16() {
+            401 => "err.page_401",
+            403 => "err.page_403",
+            404 => "err.page_404",
+            409 => "err.page_409",
+            413 => "err.page_413",
+            422 => "err.page_422",
+            _ => "err.page_500",
+        };
+        let page = ErrorPage {
+            c: Chrome::anonymous(self.tr, ""),
+            code: self.status.as_u16(),
+            message: key,
+        };
+        match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => self.status.into_response(),
+        }
+    }
+}
+
+/// A problem document (RFC 9457).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Field-level messages for invalid input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    /// Stable code, e.g. `err.required`.
+    pub code: String,
+    /// The message in English.
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    Domain(DomainError),
+    Unauthenticated,
+    BadRequest(String),
+    NotFound,
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::Domain(e)
+    }
+}
+
+fn problem(
+    status: StatusCode,
+    title: &str,
+    detail: Option<String>,
+    errors: Vec<ProblemField>,
+) -> Response {
+    let body = Problem {
+        kind: "about:blank".into(),
+        title: title.into(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let mut resp = (status, axum::Json(body)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    resp
+}
+
+fn fields(e: &stadtmauer_core::validate::FieldErrors) -> Vec<ProblemField> {
+    let en = Tr { lang: Lang::En };
+    e.0.iter()
+        .map(|f| ProblemField {
+            field: f.field.to_string(),
+            code: f.message.to_string(),
+            message: en.s(f.message).to_string(),
+        })
+        .collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthenticated => {
+                let mut r = problem(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    Some(
+                        "A valid personal API token is required (Authorization: Bearer …).".into(),
+                    ),
+                    vec![],
+                );
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            ApiError::BadRequest(detail) => {
+                problem(StatusCode::BAD_REQUEST, "Bad Request", Some(detail), vec![])
+            }
+            ApiError::NotFound | ApiError::Domain(DomainError::NotFound) => {
+                problem(StatusCode::NOT_FOUND, "Not Found", None, vec![])
+            }
+            ApiError::Domain(DomainError::Forbidden) => {
+                problem(StatusCode::FORBIDDEN, "Forbidden", None, vec![])
+            }
+            ApiError::Domain(DomainError::Invalid(e)) => problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid input",
+                None,
+                fields(&e),
+            ),
+            ApiError::Domain(DomainError::Conflict(e)) => {
+                problem(StatusCode::CONFLICT, "Conflict", None, fields(&e))
+            }
+            ApiError::Domain(DomainError::Internal(cause)) => {
+                tracing::error!(cause = %cause, "internal error");
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal Server Error",
+                    None,
+                    vec![],
+                )
+            }
+        }
+    }
+}

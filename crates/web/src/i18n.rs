@@ -1,0 +1,242 @@
+//! Translations. German is the default, English the second language.
+//!
+//! Written by hand rather than with fluent: the UI needs lookups by key and simple `{name}`
+//! placeholders, not plural rules. The catalogs are plain `key = text` files compiled into the
+//! binary; tests check that every key used in code and templates exists in both.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+    /// The first supported language of an `Accept-Language` header, else German.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        header
+            .into_iter()
+            .flat_map(|h| h.split(','))
+            .filter_map(|part| part.split(';').next())
+            .filter_map(|tag| Lang::parse(tag.split('-').next().unwrap_or("")))
+            .next()
+            .unwrap_or(Lang::De)
+    }
+}
+
+const DE: &str = include_str!("../i18n/de.txt");
+const EN: &str = include_str!("../i18n/en.txt");
+
+pub fn parse_catalog(text: &str) -> HashMap<&str, &str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .collect()
+}
+
+fn catalog(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
+    static DE_MAP: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    static EN_MAP: OnceLock<HashMap<&str, &str>> = OnceLock::new();
+    match lang {
+        Lang::De => DE_MAP.get_or_init(|| parse_catalog(DE)),
+        Lang::En => EN_MAP.get_or_init(|| parse_catalog(EN)),
+    }
+}
+
+/// The translator handed to every template.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+impl Tr {
+    /// The text for `key`; an unknown key shows as itself so a gap is visible, never a crash.
+    pub fn s<'a>(&self, key: &'a str) -> &'a str {
+        match catalog(self.lang).get(key) {
+            Some(v) => v,
+            None => {
+                tracing::warn!(key, "missing translation");
+                key
+            }
+        }
+    }
+    /// The text for `key` with `{name}` placeholders filled in.
+    pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.s(key).to_string();
+        for (name, value) in args {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+    pub fn code(&self) -> &'static str {
+        self.lang.code()
+    }
+    /// A count with German or English digit grouping.
+    pub fn num(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
+        let sep = match self.lang {
+            Lang::De => '.',
+            Lang::En => ',',
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        if n < 0 {
+            out.insert(0, '-');
+        }
+        out
+    }
+    pub fn opt_num(&self, n: &Option<i64>) -> String {
+        n.map(|n| self.num(n)).unwrap_or_else(|| "–".to_string())
+    }
+    /// A date and time in the user's convention (UTC; the office and towns share one time zone,
+    /// and showing UTC avoids ambiguity in the audit log).
+    pub fn datetime(&self, ts: impl std::borrow::Borrow<i64>) -> String {
+        let ts = *ts.borrow();
+        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ts) else {
+            return "–".into();
+        };
+        match self.lang {
+            Lang::De => format!(
+                "{:02}.{:02}.{} {:02}:{:02} UTC",
+                t.day(),
+                u8::from(t.month()),
+                t.year(),
+                t.hour(),
+                t.minute()
+            ),
+            Lang::En => format!(
+                "{}-{:02}-{:02} {:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            ),
+        }
+    }
+    pub fn opt_datetime(&self, ts: &Option<i64>) -> String {
+        ts.map(|t| self.datetime(t)).unwrap_or_else(|| "–".into())
+    }
+    pub fn opt_date(&self, ts: &Option<i64>) -> String {
+        ts.map(|t| self.date(t)).unwrap_or_else(|| "–".into())
+    }
+    pub fn date(&self, ts: impl std::borrow::Borrow<i64>) -> String {
+        let ts = *ts.borrow();
+        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(ts) else {
+            return "–".into();
+        };
+        match self.lang {
+            Lang::De => format!("{:02}.{:02}.{}", t.day(), u8::from(t.month()), t.year()),
+            Lang::En => format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogs_have_the_same_keys() {
+        let de = parse_catalog(DE);
+        let en = parse_catalog(EN);
+        let mut missing: Vec<String> = de
+            .keys()
+            .filter(|k| !en.contains_key(*k))
+            .map(|k| format!("en lacks {k}"))
+            .collect();
+        missing.extend(
+            en.keys()
+                .filter(|k| !de.contains_key(*k))
+                .map(|k| format!("de lacks {k}")),
+        );
+        missing.sort();
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    /// Every key the templates and the code ask for exists; a typo fails here, not in front of a user.
+    #[test]
+    fn every_used_key_exists() {
+        let de = parse_catalog(DE);
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut sources = Vec::new();
+        for dir in ["templates", "src", "src/pages"] {
+            for e in std::fs::read_dir(format!("{root}/{dir}"))
+                .unwrap()
+                .flatten()
+            {
+                if e.path().is_file() {
+                    sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
+                }
+            }
+        }
+        let core = format!("{root}/../core/src");
+        for e in std::fs::read_dir(core).unwrap().flatten() {
+            sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
+        }
+        let mut missing = Vec::new();
+        for (path, text) in &sources {
+            // Keys appear as quoted strings of the form "area.name".
+            for (i, _) in text.match_indices('"') {
+                let rest = &text[i + 1..];
+                let Some(end) = rest.find('"') else { continue };
+                let cand = &rest[..end];
+                let prefixed = [
+                    "nav.", "err.", "kind.", "role.", "page.", "f.", "btn.", "msg.", "audit.",
+                    "login.", "dash.", "org.", "user.", "acct.", "lang.", "tok.", "totp.",
+                    "verbund.",
+                ]
+                .iter()
+                .any(|p| cand.starts_with(p));
+                let shaped = cand
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit());
+                if prefixed && shaped && !cand.ends_with('.') && !de.contains_key(cand) {
+                    missing.push(format!("{}: {cand}", path.display()));
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    #[test]
+    fn numbers_and_languages() {
+        let de = Tr { lang: Lang::De };
+        let en = Tr { lang: Lang::En };
+        assert_eq!(de.num(65_432), "65.432");
+        assert_eq!(en.num(1_234_567), "1,234,567");
+        assert_eq!(de.num(999), "999");
+        assert_eq!(
+            Lang::from_accept_language(Some("en-GB,en;q=0.9,de;q=0.8")),
+            Lang::En
+        );
+        assert_eq!(Lang::from_accept_language(Some("fr-FR")), Lang::De);
+        assert_eq!(Lang::from_accept_language(None), Lang::De);
+        assert_eq!(de.datetime(0), "01.01.1970 00:00 UTC");
+    }
+}

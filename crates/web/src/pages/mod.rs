@@ -1,0 +1,61 @@
+//! HTML pages. Each handler takes the resolved [`crate::auth::CurrentUser`], calls the store with
+//! its scope, and renders a template. Invalid input re-renders the form with field messages and
+//! status 422; nothing is written.
+
+pub mod account;
+pub mod audit;
+pub mod dashboard;
+pub mod login;
+pub mod orgs;
+pub mod users;
+
+use crate::error::PageError;
+use crate::i18n::Tr;
+use askama::Template;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+/// Renders a page with a status.
+pub(crate) fn render_status(status: StatusCode, t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub(crate) fn render(t: impl Template) -> Response {
+    render_status(StatusCode::OK, t)
+}
+
+/// Post/redirect/get with a one-time message.
+pub(crate) fn done(path: &str, msg: &str) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}msg={msg}")).into_response()
+}
+
+/// Was this request sent by htmx (and wants a fragment)?
+pub(crate) fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct FlashQuery {
+    pub msg: Option<String>,
+}
+
+/// Unknown paths: an HTML page, or a problem document under `/api/`.
+pub async fn not_found(tr: Tr, uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::error::ApiError::NotFound.into_response()
+    } else {
+        PageError::status(tr, StatusCode::NOT_FOUND).into_response()
+    }
+}
+
+/// Turns a store error into a page.
+pub(crate) fn fail(tr: Tr, e: stadtmauer_core::DomainError) -> Response {
+    PageError::domain(tr, e).into_response()
+}
