@@ -220,7 +220,7 @@ async fn user(
     role: Role,
     valid_until: Option<i64>,
 ) -> Result<String, DomainError> {
-    let sys = store.system_scope("Demo-Daten").await?;
+    let sys = store.system_scope("Demo").await?;
     let e = email(name, domain);
     store
         .create_user(
@@ -246,7 +246,7 @@ pub async fn load(
     password_hash: &str,
     mut progress: impl FnMut(&str),
 ) -> Result<DemoLogins, DomainError> {
-    let sys = store.system_scope("Demo-Daten").await?;
+    let sys = store.system_scope("Demo").await?;
     let admin = "admin@stadtmauer.example".to_string();
     store
         .create_admin(
@@ -276,7 +276,7 @@ pub async fn load(
             )?,
         )
         .await?;
-    let sys = store.system_scope("Demo-Daten").await?;
+    let sys = store.system_scope("Demo").await?;
     let kreis = store
         .create_organisation(
             &sys,
@@ -418,7 +418,7 @@ pub async fn load(
     }
 
     progress("contacts");
-    let sys = store.system_scope("Demo-Daten").await?;
+    let sys = store.system_scope("Demo").await?;
     for (i, (t, id)) in TOWNS.iter().zip(&town_ids).enumerate() {
         let contacts = [
             ("Bürgermeister(in)", t.mayor),
@@ -487,7 +487,7 @@ pub async fn load(
             )?,
         )
         .await?;
-    let sys = store.system_scope("Demo-Daten").await?;
+    let sys = store.system_scope("Demo").await?;
     for (i, (name, n)) in [
         ("Stadt Beispielstein", 21_300),
         ("Gemeinde Feldmarkt", 3_870),

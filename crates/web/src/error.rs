@@ -86,6 +86,7 @@ pub enum ApiError {
     Unauthenticated,
     BadRequest(String),
     NotFound,
+    TooLarge,
 }
 
 impl From<DomainError> for ApiError {
@@ -142,6 +143,12 @@ impl IntoResponse for ApiError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 r
             }
+            ApiError::TooLarge => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                None,
+                vec![],
+            ),
             ApiError::BadRequest(detail) => {
                 problem(StatusCode::BAD_REQUEST, "Bad Request", Some(detail), vec![])
             }

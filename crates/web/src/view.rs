@@ -330,7 +330,17 @@ impl AuditRow {
         let changes = keys
             .into_iter()
             .filter(|k| before.get(*k) != after.get(*k))
-            .map(|k| (k.clone(), show(before.get(k)), show(after.get(k))))
+            .map(|k| {
+                // Field names in the user's language where the form knows them.
+                let label_key = format!("f.{k}");
+                let label = tr.s(&label_key);
+                let label = if label == label_key {
+                    k.clone()
+                } else {
+                    label.to_string()
+                };
+                (label, show(before.get(k)), show(after.get(k)))
+            })
             .collect();
         let action_key = format!("audit.action.{}", e.action);
         let entity_key = format!("audit.entity.{}", e.entity);

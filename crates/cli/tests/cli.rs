@@ -1,0 +1,330 @@
+//! The binary as operators use it: demo, serve, backup while serving, restore, audit verify, and
+//! a SIGKILL during a burst of writes that must lose no acknowledged write.
+
+use stadtmauer_store::testkit::{empty_database, TestDb};
+use stadtmauer_store::Store;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stadtmauer");
+const OFFICE: &str = "katrin.vogt@isb-musterau.example";
+
+fn stadtmauer(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .env("STADTMAUER_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running `serve` process; killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(url: &str) -> Server {
+    let mut child = Command::new(BIN)
+        .args(["--database-url", url, "serve", "--listen", "127.0.0.1:0"])
+        .env("STADTMAUER_LOG", "debug,sqlx=info,hyper=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    Server { child, addr, log }
+}
+
+/// A database with the demo loaded through the CLI; returns the printed password.
+fn demo_db(db: &TestDb) -> String {
+    let (ok, out, err) = stadtmauer(&db.url, &["demo"]);
+    assert!(ok, "demo failed: {err}");
+    out.lines()
+        .find_map(|l| l.split("password of every demo user: ").nth(1))
+        .expect("the demo prints its password")
+        .trim()
+        .to_string()
+}
+
+async fn office_token(url: &str) -> String {
+    let store = Store::connect(url).await.unwrap();
+    let id = store.login_account(OFFICE).await.unwrap().unwrap().id;
+    let (_, scope) = store.scope_for(id).await.unwrap().unwrap();
+    let token = store
+        .create_token(&scope, "test", false, None)
+        .await
+        .unwrap()
+        .1;
+    store.close().await;
+    token
+}
+
+#[tokio::test]
+async fn killed_server_loses_no_acknowledged_write() {
+    let db = empty_database().await;
+    let password = demo_db(&db);
+    let token = office_token(&db.url).await;
+    let server = serve(&db.url);
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let orgs: serde_json::Value = http
+        .get(format!("{base}/api/v1/organisations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let org = orgs[1]["id"].as_i64().unwrap();
+
+    // Eight writers, each adding contacts as fast as the server acknowledges them, bounded in
+    // count and time; the server is killed in the middle.
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let (http, base, token, ack) = (
+            http.clone(),
+            base.clone(),
+            token.clone(),
+            acknowledged.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let stop = Instant::now() + Duration::from_secs(8);
+            for i in 0..400 {
+                if Instant::now() > stop {
+                    break;
+                }
+                let name = format!("Schreiber {w}-{i}");
+                let r = http
+                    .post(format!("{base}/api/v1/organisations/{org}/contacts"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"function": "Lasttest", "name": name}))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 201 => ack.lock().unwrap().push(name),
+                    _ => break,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 10,
+        "the burst did not get going: {}",
+        acknowledged.len()
+    );
+    let log = server.log.lock().unwrap().clone();
+    drop(server);
+
+    // Starts again cleanly, with every acknowledged write present and the audit chain intact.
+    let again = serve(&db.url);
+    let r = http
+        .get(format!("http://{}/healthz", again.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let contacts: serde_json::Value = http
+        .get(format!(
+            "http://{}/api/v1/organisations/{org}/contacts",
+            again.addr
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored: Vec<&str> = contacts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    for name in &acknowledged {
+        assert!(
+            stored.contains(&name.as_str()),
+            "acknowledged write {name} was lost"
+        );
+    }
+    drop(again);
+    let (ok, out, err) = stadtmauer(&db.url, &["audit", "verify"]);
+    assert!(ok, "audit chain broken after the crash: {out} {err}");
+
+    // The server's own log (debug level) shows none of the secrets it handled.
+    assert!(log.contains("request"), "log captured");
+    assert!(
+        !log.contains(&token) && !log.contains(&password),
+        "a secret appears in the server log"
+    );
+}
+
+#[tokio::test]
+async fn backup_while_serving_then_restore_elsewhere() {
+    let db = empty_database().await;
+    demo_db(&db);
+    let token = office_token(&db.url).await;
+    let server = serve(&db.url);
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    // Writes go on while the backup is taken.
+    let writer = {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        tokio::spawn(async move {
+            for i in 0..60 {
+                let _ = http
+                    .post(format!("{base}/api/v1/organisations/2/contacts"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"function": "Backup-Test", "name": format!("Person {i}")}))
+                    .send()
+                    .await;
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sicherung.jsonl");
+    let (ok, out, err) = stadtmauer(&db.url, &["backup", file.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Backup written"));
+    writer.await.unwrap();
+    drop(server);
+
+    let target = empty_database().await;
+    let (ok, out, err) = stadtmauer(&target.url, &["restore", file.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, _) = stadtmauer(&target.url, &["audit", "verify"]);
+    assert!(ok && out.contains("intact"), "{out}");
+    // Restoring again over existing data is refused without --force.
+    let (ok, _, err) = stadtmauer(&target.url, &["restore", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("--force"), "{err}");
+    // A damaged file is refused with a clear message.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text = text.replacen("Stadt Musterau", "Stadt Mustarau", 1);
+    std::fs::write(&file, text).unwrap();
+    let fresh = empty_database().await;
+    let (ok, _, err) = stadtmauer(&fresh.url, &["restore", file.to_str().unwrap()]);
+    assert!(!ok && err.contains("checksum"), "{err}");
+}
+
+#[tokio::test]
+async fn audit_verify_finds_an_edited_entry() {
+    let db = empty_database().await;
+    demo_db(&db);
+    let (ok, out, _) = stadtmauer(&db.url, &["audit", "verify"]);
+    assert!(ok && out.contains("intact"), "{out}");
+    let store = Store::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET after_json = '{\"name\":\"gefälscht\"}' WHERE seq = 7")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let (ok, out, _) = stadtmauer(&db.url, &["audit", "verify"]);
+    assert!(!ok, "tampering not detected: {out}");
+    assert!(out.contains("entry 7") && out.contains("TAMPERED"), "{out}");
+}
+
+#[tokio::test]
+async fn users_from_the_command_line_and_a_newer_database_is_refused() {
+    let db = empty_database().await;
+    let (ok, out, err) = stadtmauer(&db.url, &["migrate"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = stadtmauer(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Chefin@Kreis.example",
+            "--name",
+            "Chefin",
+            "--admin",
+        ],
+    );
+    assert!(ok, "{err}");
+    let pw = out
+        .split("(shown once): ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(pw.len(), 23);
+    let (ok, _, err) = stadtmauer(
+        &db.url,
+        &["user", "add", "--email", "kaputt", "--name", "X", "--admin"],
+    );
+    assert!(!ok && err.contains("email"), "{err}");
+    let (ok, out, _) = stadtmauer(
+        &db.url,
+        &["user", "reset-password", "--email", "chefin@kreis.example"],
+    );
+    assert!(ok && out.contains("New password"), "{out}");
+    let (ok, _, err) = stadtmauer(
+        &db.url,
+        &["user", "reset-password", "--email", "niemand@kreis.example"],
+    );
+    assert!(!ok && err.contains("no user"), "{err}");
+
+    let store = Store::connect(&db.url).await.unwrap();
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99999999999999, 'future', CURRENT_TIMESTAMP, TRUE, $1, 0)")
+        .bind(vec![0u8; 4])
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let (ok, _, err) = stadtmauer(&db.url, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!ok, "a newer database must be refused");
+    assert!(err.contains("newer"), "{err}");
+}
