@@ -1,6 +1,8 @@
 //! The binary as operators use it: demo, serve, backup while serving, restore, audit verify, and
 //! a SIGKILL during a burst of writes that must lose no acknowledged write.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use stadtmauer_store::testkit::{empty_database, TestDb};
 use stadtmauer_store::Store;
 use std::io::{BufRead, BufReader, Read};
@@ -327,4 +329,17 @@ async fn users_from_the_command_line_and_a_newer_database_is_refused() {
     let (ok, _, err) = stadtmauer(&db.url, &["serve", "--listen", "127.0.0.1:0"]);
     assert!(!ok, "a newer database must be refused");
     assert!(err.contains("newer"), "{err}");
+}
+
+#[test]
+fn architecture_names_every_crate() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let arch = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    for e in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(
+            arch.contains(&format!("crates/{name}")),
+            "ARCHITECTURE.md does not describe crates/{name}"
+        );
+    }
 }

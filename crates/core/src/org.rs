@@ -156,15 +156,12 @@ impl OrganisationInput {
             self.workstations.as_deref(),
             1_000_000,
         );
-        let email = match self
+        let email = self
             .email
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-        {
-            None => None,
-            Some(raw) => Some(validate::email(&mut e, "email", raw)),
-        };
+            .map(|raw| validate::email(&mut e, "email", raw));
         let phone = validate::optional_text(&mut e, "phone", self.phone.as_deref(), 40);
         if let Some(p) = &phone {
             if !p
@@ -223,15 +220,12 @@ impl ContactInput {
         let mut e = FieldErrors::default();
         let function = validate::required_text(&mut e, "function", &self.function, 80);
         let name = validate::required_text(&mut e, "name", &self.name, 120);
-        let email = match self
+        let email = self
             .email
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-        {
-            None => None,
-            Some(raw) => Some(validate::email(&mut e, "email", raw)),
-        };
+            .map(|raw| validate::email(&mut e, "email", raw));
         let phone = validate::optional_text(&mut e, "phone", self.phone.as_deref(), 40);
         if let Some(p) = &phone {
             if !p

@@ -176,6 +176,7 @@ fn email(name: &str, domain: &str) -> String {
     format!("{local}@{domain}.example")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn org(
     name: &str,
     kind: OrgKind,
@@ -297,7 +298,7 @@ pub async fn load(
     for (i, t) in TOWNS.iter().enumerate() {
         progress(t.name);
         // Core administration staff grows less than linearly with the population.
-        let staff = (t.inhabitants as f64).powf(0.82) as i64 / 3 + 12;
+        let staff = (t.inhabitants as f64).powf(0.95) as i64 / 55 + 12;
         let workstations = staff * 9 / 10 + 4;
         let ags = format!("03999{:03}", i + 1);
         let address = format!(

@@ -19,7 +19,10 @@ enum Col {
 /// Every table that holds data worth keeping, parents before children, with its columns. Sessions
 /// and login throttles are left out on purpose: after a restore everybody logs in again.
 /// `backup_covers_every_table` fails when a migration adds a table that is not listed here.
-const TABLES: &[(&str, &[(&str, Col)])] = {
+/// The columns of one table with their kinds.
+type Columns = &'static [(&'static str, Col)];
+
+const TABLES: &[(&str, Columns)] = {
     use Col::*;
     &[
         (
@@ -212,7 +215,7 @@ impl Store {
                 }
                 w.line(&Value::Array(vals)).map_err(io)?;
                 rows_total += 1;
-                if rows_total % 1000 == 0 {
+                if rows_total.is_multiple_of(1000) {
                     progress(rows_total);
                 }
             }
@@ -317,7 +320,7 @@ impl Store {
                 .await
                 .map_err(internal)?;
         }
-        let mut current: Option<(&str, &[(&str, Col)], String)> = None;
+        let mut current: Option<(&str, Columns, String)> = None;
         let mut rows = 0u64;
         for (i, l) in lines.iter().enumerate().skip(1) {
             let line_no = i + 1;
@@ -383,7 +386,7 @@ impl Store {
                 .await
                 .map_err(|e| fmt(line_no, &format!("{table}: {}", short_db_error(&e))))?;
             rows += 1;
-            if rows % 1000 == 0 {
+            if rows.is_multiple_of(1000) {
                 progress(rows);
             }
         }

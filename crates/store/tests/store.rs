@@ -1,6 +1,8 @@
 //! Integration tests of the store against a real database (SQLite, or PostgreSQL when
 //! `STADTMAUER_TEST_DATABASE_URL` is set).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use stadtmauer_core::org::{OrgKind, OrganisationData, OrganisationInput};
 use stadtmauer_core::user::{MembershipData, Role, UserData};
 use stadtmauer_core::{Access, DomainError, OrgId, Scope};

@@ -36,12 +36,9 @@ impl Metrics {
         let mut registry = Registry::with_prefix("stadtmauer");
         let requests = Family::<Labels, Counter>::default();
         let latency = Family::<RouteLabel, Histogram>::new_with_constructor(|| {
-            Histogram::new(
-                [
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-                ]
-                .into_iter(),
-            )
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
         });
         registry.register(
             "http_requests",

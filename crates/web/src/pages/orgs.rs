@@ -361,64 +361,60 @@ pub async fn delete(
     }
 }
 
-/// After a contact change: the partial for htmx, a redirect for a plain form post.
+/// After a contact change: the partial for htmx, a redirect for a plain form post. `invalid`
+/// carries the submitted form and its errors when it was refused.
 async fn contacts_response(
     state: &AppState,
     tr: Tr,
     me: &CurrentUser,
     headers: &HeaderMap,
     org: OrgId,
-    form: ContactInput,
-    errors: FieldErrors,
+    invalid: Option<(ContactInput, FieldErrors)>,
     msg: &str,
 ) -> Response {
-    let invalid = !errors.is_empty();
-    if is_htmx(headers) || invalid {
-        let contacts = state
-            .store
-            .contacts(&me.scope, org)
-            .await
-            .unwrap_or_default();
-        let partial = contacts_partial(me, tr, org, contacts, form, errors);
-        let status = if invalid {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        };
-        if is_htmx(headers) {
-            // htmx swaps only 2xx answers by default; field errors are a normal answer here.
-            return match partial.render() {
-                Ok(html) => (StatusCode::OK, Html(html)).into_response(),
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            };
-        }
-        // Without JavaScript, show the whole organisation page again with the errors.
-        return match partial.render() {
-            Ok(html) => {
-                let Ok(org) = state.store.organisation(&me.scope, org).await else {
-                    return fail(tr, DomainError::NotFound);
-                };
-                let c = Chrome::new(tr, me, org.name.clone(), "organisations");
-                let can_write = me.scope.can(org.id, Access::Write);
-                render_status(
-                    status,
-                    OrgPage {
-                        c,
-                        org,
-                        verbund: None,
-                        contacts_html: html,
-                        members: Vec::new(),
-                        rows: Vec::new(),
-                        can_write,
-                        can_read: true,
-                        can_delete: false,
-                    },
-                )
-            }
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        };
+    let htmx = is_htmx(headers);
+    if !htmx && invalid.is_none() {
+        return done(&format!("/organisations/{org}"), msg);
     }
-    done(&format!("/organisations/{org}"), msg)
+    let refused = invalid.is_some();
+    let (form, errors) = invalid.unwrap_or_default();
+    let contacts = state
+        .store
+        .contacts(&me.scope, org)
+        .await
+        .unwrap_or_default();
+    let Ok(html) = contacts_partial(me, tr, org, contacts, form, errors).render() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if htmx {
+        // htmx swaps only 2xx answers by default; field errors are a normal answer here.
+        return (StatusCode::OK, Html(html)).into_response();
+    }
+    // Without JavaScript, show the organisation page again with the errors.
+    let Ok(org) = state.store.organisation(&me.scope, org).await else {
+        return fail(tr, DomainError::NotFound);
+    };
+    let c = Chrome::new(tr, me, org.name.clone(), "organisations");
+    let can_write = me.scope.can(org.id, Access::Write);
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        OrgPage {
+            c,
+            org,
+            verbund: None,
+            contacts_html: html,
+            members: Vec::new(),
+            rows: Vec::new(),
+            can_write,
+            can_read: true,
+            can_delete: false,
+        },
+    )
 }
 
 pub async fn add_contact(
@@ -442,21 +438,9 @@ pub async fn add_contact(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => {
-            contacts_response(
-                &state,
-                tr,
-                &me,
-                &headers,
-                org,
-                ContactInput::default(),
-                FieldErrors::default(),
-                "msg.created",
-            )
-            .await
-        }
+        Ok(()) => contacts_response(&state, tr, &me, &headers, org, None, "msg.created").await,
         Err(DomainError::Invalid(errs)) => {
-            contacts_response(&state, tr, &me, &headers, org, f, errs, "").await
+            contacts_response(&state, tr, &me, &headers, org, Some((f, errs)), "").await
         }
         Err(e) => fail(tr, e),
     }
@@ -475,19 +459,7 @@ pub async fn delete_contact(
         .delete_contact(&me.scope, org, ContactId(cid))
         .await
     {
-        Ok(()) => {
-            contacts_response(
-                &state,
-                tr,
-                &me,
-                &headers,
-                org,
-                ContactInput::default(),
-                FieldErrors::default(),
-                "msg.deleted",
-            )
-            .await
-        }
+        Ok(()) => contacts_response(&state, tr, &me, &headers, org, None, "msg.deleted").await,
         Err(e) => fail(tr, e),
     }
 }

@@ -1,6 +1,8 @@
 //! HTTP tests through the real router, against a real database (SQLite, or PostgreSQL when
 //! `STADTMAUER_TEST_DATABASE_URL` is set), with the demo Landkreis loaded.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 mod harness;
 mod isolation;
 mod journeys;
