@@ -356,22 +356,52 @@ async fn two_servers_share_sessions_and_state() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let login_page = http.get(format!("http://{}/login", one.addr)).send().await.unwrap().text().await.unwrap();
-    let csrf = login_page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let login_page = http
+        .get(format!("http://{}/login", one.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = login_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let r = http
         .post(format!("http://{}/login", one.addr))
-        .form(&[("csrf", csrf.as_str()), ("email", OFFICE), ("password", password.as_str()), ("next", "/dashboard")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", OFFICE),
+            ("password", password.as_str()),
+            ("next", "/dashboard"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
     // The session created by the first process opens the second.
-    let page = http.get(format!("http://{}/account", two.addr)).send().await.unwrap();
+    let page = http
+        .get(format!("http://{}/account", two.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains("Katrin Vogt"));
     // A token created through the second works on the first.
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let created = http
         .post(format!("http://{}/account/tokens", two.addr))
         .form(&[("csrf", csrf.as_str()), ("name", "zwei")])
@@ -381,13 +411,47 @@ async fn two_servers_share_sessions_and_state() {
         .text()
         .await
         .unwrap();
-    let token = created.split("<code id=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
-    let me = reqwest::Client::new().get(format!("http://{}/api/v1/me", one.addr)).bearer_auth(&token).send().await.unwrap();
+    let token = created
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let me = reqwest::Client::new()
+        .get(format!("http://{}/api/v1/me", one.addr))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
     // Logging out on one ends the session on both.
-    let page = http.get(format!("http://{}/account", one.addr)).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    http.post(format!("http://{}/logout", one.addr)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
-    let after = http.get(format!("http://{}/dashboard", two.addr)).send().await.unwrap();
+    let page = http
+        .get(format!("http://{}/account", one.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    http.post(format!("http://{}/logout", one.addr))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let after = http
+        .get(format!("http://{}/dashboard", two.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(after.status(), 303);
 }

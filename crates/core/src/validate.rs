@@ -172,3 +172,30 @@ mod tests {
         assert_eq!(e.get("name"), Some("err.control_chars"));
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use crate::org::{Ags, ContactInput, OrganisationInput};
+    use crate::user::{parse_date_end_of_day, MembershipInput, UserInput};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a user types, validation answers with a value or field errors, never a panic.
+        #[test]
+        fn validators_never_panic(f in prop::collection::vec(".{0,40}", 10)) {
+            let g = |i: usize| f[i].clone();
+            let _ = Ags::parse(&g(0));
+            let _ = parse_date_end_of_day(&g(1));
+            let r = OrganisationInput {
+                name: g(0), kind: g(1), ags: Some(g(2)), inhabitants: Some(g(3)), staff: Some(g(4)),
+                workstations: Some(g(5)), email: Some(g(6)), phone: Some(g(7)), address: Some(g(8)), verbund_id: Some(g(9)),
+            }.validate();
+            if let Err(crate::DomainError::Invalid(e)) = &r {
+                prop_assert!(!e.is_empty());
+            }
+            let _ = ContactInput { function: g(0), name: g(1), email: Some(g(2)), phone: Some(g(3)) }.validate();
+            let _ = UserInput { email: g(0), display_name: g(1) }.validate();
+            let _ = MembershipInput { organisation_id: g(0), role: g(1), valid_until: Some(g(2)) }.validate(|_| Some(false), 0);
+        }
+    }
+}

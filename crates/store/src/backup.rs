@@ -10,7 +10,7 @@ use sqlx::Row;
 use stadtmauer_core::DomainError;
 use std::io::{BufRead, Write};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
     Int,
     Text,
@@ -244,52 +244,15 @@ impl Store {
         mut progress: impl FnMut(u64),
     ) -> Result<BackupSummary, RestoreError> {
         // Read and check the whole file before touching the database.
-        let mut lines: Vec<String> = Vec::new();
-        for l in input.lines() {
-            lines.push(l?);
-        }
-        let fmt = |line: usize, message: &str| RestoreError::Format {
-            line,
-            message: message.to_string(),
-        };
-        let last = lines.pop().ok_or_else(|| fmt(1, "the file is empty"))?;
-        let end: Value = serde_json::from_str(&last)
-            .map_err(|e| fmt(lines.len() + 1, &format!("invalid JSON: {e}")))?;
-        if end.get("end") != Some(&json!(true)) {
-            return Err(fmt(
-                lines.len() + 1,
-                "the closing checksum line is missing: the file is truncated",
-            ));
-        }
-        let mut hash = Sha256::new();
-        for l in &lines {
-            hash.update(l.as_bytes());
-            hash.update(b"\n");
-        }
-        if end.get("sha256").and_then(Value::as_str) != Some(hex::encode(hash.finalize()).as_str())
-        {
-            return Err(RestoreError::Checksum);
-        }
-        let header: Value = lines
-            .first()
-            .and_then(|l| serde_json::from_str(l).ok())
-            .ok_or_else(|| fmt(1, "the header is missing"))?;
-        if header.get("format").and_then(Value::as_str) != Some(FORMAT) {
-            return Err(fmt(1, "not a Stadtmauer backup"));
-        }
-        let backup_version = header
-            .get("schema_version")
-            .and_then(Value::as_i64)
-            .unwrap_or(-1);
+        let parsed = parse_backup(input)?;
         let database = self.schema_version().await.map_err(internal)?;
-        if backup_version != database {
+        if parsed.schema_version != database {
             return Err(RestoreError::SchemaMismatch {
-                backup: backup_version,
+                backup: parsed.schema_version,
                 database,
             });
         }
-
-        let scope_free_count = |table: &'static str| {
+        let count = |table: &'static str| {
             let pool = &self.pool;
             async move {
                 sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
@@ -300,94 +263,55 @@ impl Store {
                     .map_err(internal)
             }
         };
-        let existing = scope_free_count("organisation").await?
-            + scope_free_count("app_user").await?
-            + scope_free_count("audit_log").await?;
+        let existing =
+            count("organisation").await? + count("app_user").await? + count("audit_log").await?;
         if existing > 0 && !force {
             return Err(RestoreError::NotEmpty);
         }
 
         let mut tx = self.pool.begin().await.map_err(internal)?;
-        for (table, _) in TABLES.iter().rev() {
+        let wipe = TABLES
+            .iter()
+            .rev()
+            .map(|t| t.0)
+            .chain(TRANSIENT.iter().copied().filter(|t| !t.starts_with('_')));
+        for table in wipe {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
                 .await
                 .map_err(internal)?;
         }
-        for table in TRANSIENT.iter().filter(|t| !t.starts_with('_')) {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await
-                .map_err(internal)?;
-        }
-        let mut current: Option<(&str, Columns, String)> = None;
         let mut rows = 0u64;
-        for (i, l) in lines.iter().enumerate().skip(1) {
-            let line_no = i + 1;
-            let v: Value =
-                serde_json::from_str(l).map_err(|e| fmt(line_no, &format!("invalid JSON: {e}")))?;
-            if let Some(t) = v.get("table").and_then(Value::as_str) {
-                let (name, cols) = TABLES
-                    .iter()
-                    .find(|(n, _)| *n == t)
-                    .ok_or_else(|| fmt(line_no, &format!("unknown table {t}")))?;
-                let listed: Vec<&str> = v
-                    .get("columns")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                let expected: Vec<&str> = cols.iter().map(|c| c.0).collect();
-                if listed != expected {
-                    return Err(fmt(
-                        line_no,
-                        &format!("the columns of {t} do not match this version"),
-                    ));
+        for table in &parsed.tables {
+            let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
+            let placeholders: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                table.name,
+                names.join(", "),
+                placeholders.join(", ")
+            );
+            for (line, vals) in &table.rows {
+                let mut q = sqlx::query(&sql);
+                for (val, (_, ty)) in vals.iter().zip(table.columns.iter()) {
+                    // Types were checked while parsing.
+                    q = match (ty, val) {
+                        (Col::Int, Value::Number(n)) => q.bind(n.as_i64()),
+                        (Col::Int, _) => q.bind(None::<i64>),
+                        (Col::Text, Value::String(s)) => q.bind(s.clone()),
+                        (Col::Text, _) => q.bind(None::<String>),
+                    };
                 }
-                let placeholders: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
-                let sql = format!(
-                    "INSERT INTO {name} ({}) VALUES ({})",
-                    expected.join(", "),
-                    placeholders.join(", ")
-                );
-                current = Some((name, cols, sql));
-                continue;
-            }
-            let (table, cols, sql) = current
-                .as_ref()
-                .ok_or_else(|| fmt(line_no, "a row before any table"))?;
-            let vals = v.as_array().ok_or_else(|| fmt(line_no, "expected a row"))?;
-            if vals.len() != cols.len() {
-                return Err(fmt(
-                    line_no,
-                    &format!(
-                        "{table}: expected {} values, found {}",
-                        cols.len(),
-                        vals.len()
-                    ),
-                ));
-            }
-            let mut q = sqlx::query(sql);
-            for (j, (val, (col, ty))) in vals.iter().zip(cols.iter()).enumerate() {
-                let bad = || {
-                    fmt(
-                        line_no,
-                        &format!("{table}.{col} (value {}): wrong type", j + 1),
-                    )
-                };
-                q = match (ty, val) {
-                    (Col::Int, Value::Null) => q.bind(None::<i64>),
-                    (Col::Int, Value::Number(n)) => q.bind(n.as_i64().ok_or_else(bad)?),
-                    (Col::Text, Value::Null) => q.bind(None::<String>),
-                    (Col::Text, Value::String(s)) => q.bind(s.clone()),
-                    _ => return Err(bad()),
-                };
-            }
-            q.execute(&mut *tx)
-                .await
-                .map_err(|e| fmt(line_no, &format!("{table}: {}", short_db_error(&e))))?;
-            rows += 1;
-            if rows.is_multiple_of(1000) {
-                progress(rows);
+                q.execute(&mut *tx)
+                    .await
+                    .map_err(|e| RestoreError::Format {
+                        line: *line,
+                        message: format!("{}: {}", table.name, short_db_error(&e)),
+                    })?;
+                rows += 1;
+                if rows.is_multiple_of(1000) {
+                    progress(rows);
+                }
             }
         }
         if self.backend == Backend::Postgres {
@@ -407,12 +331,8 @@ impl Store {
         progress(rows);
         Ok(BackupSummary {
             rows,
-            schema_version: backup_version,
-            sha256: end
-                .get("sha256")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            schema_version: parsed.schema_version,
+            sha256: parsed.sha256,
         })
     }
 
@@ -450,4 +370,131 @@ pub fn covered_tables() -> Vec<&'static str> {
         .map(|t| t.0)
         .chain(TRANSIENT.iter().copied())
         .collect()
+}
+
+/// One table of a parsed backup: its rows with the line each came from.
+#[derive(Debug)]
+pub struct ParsedTable {
+    pub name: &'static str,
+    columns: Columns,
+    pub rows: Vec<(usize, Vec<Value>)>,
+}
+
+/// A backup file checked for integrity and shape, not yet written anywhere.
+#[derive(Debug)]
+pub struct ParsedBackup {
+    pub schema_version: i64,
+    pub sha256: String,
+    pub tables: Vec<ParsedTable>,
+}
+
+/// Reads and checks a backup without a database: the checksum trailer, the header, every table
+/// name, column list and value type. Errors name the line. Outside input: fuzzed (`fuzz/`).
+pub fn parse_backup(input: impl BufRead) -> Result<ParsedBackup, RestoreError> {
+    let fmt = |line: usize, message: &str| RestoreError::Format {
+        line,
+        message: message.to_string(),
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for l in input.lines() {
+        lines.push(l?);
+    }
+    let last = lines.pop().ok_or_else(|| fmt(1, "the file is empty"))?;
+    let end: Value = serde_json::from_str(&last)
+        .map_err(|e| fmt(lines.len() + 1, &format!("invalid JSON: {e}")))?;
+    if end.get("end") != Some(&json!(true)) {
+        return Err(fmt(
+            lines.len() + 1,
+            "the closing checksum line is missing: the file is truncated",
+        ));
+    }
+    let mut hash = Sha256::new();
+    for l in &lines {
+        hash.update(l.as_bytes());
+        hash.update(b"\n");
+    }
+    let sha256 = hex::encode(hash.finalize());
+    if end.get("sha256").and_then(Value::as_str) != Some(sha256.as_str()) {
+        return Err(RestoreError::Checksum);
+    }
+    let header: Value = lines
+        .first()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| fmt(1, "the header is missing"))?;
+    if header.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return Err(fmt(1, "not a Stadtmauer backup"));
+    }
+    let schema_version = header
+        .get("schema_version")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| fmt(1, "the header has no schema version"))?;
+    let mut tables: Vec<ParsedTable> = Vec::new();
+    for (i, l) in lines.iter().enumerate().skip(1) {
+        let line_no = i + 1;
+        let v: Value =
+            serde_json::from_str(l).map_err(|e| fmt(line_no, &format!("invalid JSON: {e}")))?;
+        if let Some(t) = v.get("table").and_then(Value::as_str) {
+            let (name, cols) = TABLES
+                .iter()
+                .find(|(n, _)| *n == t)
+                .ok_or_else(|| fmt(line_no, &format!("unknown table {t}")))?;
+            if tables.iter().any(|x| x.name == *name) {
+                return Err(fmt(line_no, &format!("table {t} appears twice")));
+            }
+            let listed: Vec<&str> = v
+                .get("columns")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let expected: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            if listed != expected {
+                return Err(fmt(
+                    line_no,
+                    &format!("the columns of {t} do not match this version"),
+                ));
+            }
+            tables.push(ParsedTable {
+                name,
+                columns: cols,
+                rows: Vec::new(),
+            });
+            continue;
+        }
+        let table = tables
+            .last_mut()
+            .ok_or_else(|| fmt(line_no, "a row before any table"))?;
+        let Value::Array(vals) = v else {
+            return Err(fmt(line_no, "expected a row"));
+        };
+        if vals.len() != table.columns.len() {
+            return Err(fmt(
+                line_no,
+                &format!(
+                    "{}: expected {} values, found {}",
+                    table.name,
+                    table.columns.len(),
+                    vals.len()
+                ),
+            ));
+        }
+        for (j, (val, (col, ty))) in vals.iter().zip(table.columns.iter()).enumerate() {
+            let ok = match (ty, val) {
+                (_, Value::Null) | (Col::Text, Value::String(_)) => true,
+                (Col::Int, Value::Number(n)) => n.as_i64().is_some(),
+                _ => false,
+            };
+            if !ok {
+                return Err(fmt(
+                    line_no,
+                    &format!("{}.{col} (value {}): wrong type", table.name, j + 1),
+                ));
+            }
+        }
+        table.rows.push((line_no, vals));
+    }
+    Ok(ParsedBackup {
+        schema_version,
+        sha256,
+        tables,
+    })
 }

@@ -317,7 +317,10 @@ async fn damaged_backups_change_nothing() {
             _ => {
                 let text = String::from_utf8(damaged.clone()).unwrap();
                 let mut lines: Vec<&str> = text.lines().collect();
-                let (a, b) = ((next() as usize) % lines.len(), (next() as usize) % lines.len());
+                let (a, b) = (
+                    (next() as usize) % lines.len(),
+                    (next() as usize) % lines.len(),
+                );
                 if lines[a] == lines[b] {
                     continue;
                 }
@@ -325,8 +328,18 @@ async fn damaged_backups_change_nothing() {
                 damaged = (lines.join("\n") + "\n").into_bytes();
             }
         }
-        assert!(target.restore(&damaged[..], false, |_| {}).await.is_err(), "case {case} was accepted");
-        assert!(target.organisations(&sys).await.unwrap().is_empty(), "case {case} wrote data");
-        assert_eq!(target.audit_len().await.unwrap(), 0, "case {case} wrote audit entries");
+        assert!(
+            target.restore(&damaged[..], false, |_| {}).await.is_err(),
+            "case {case} was accepted"
+        );
+        assert!(
+            target.organisations(&sys).await.unwrap().is_empty(),
+            "case {case} wrote data"
+        );
+        assert_eq!(
+            target.audit_len().await.unwrap(),
+            0,
+            "case {case} wrote audit entries"
+        );
     }
 }
