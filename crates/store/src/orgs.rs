@@ -154,10 +154,38 @@ impl Store {
         Ok((VerbundId(vid), oid))
     }
 
+    /// Renames a Verbund (its managers and administrators).
+    pub async fn rename_verbund(&self, scope: &Scope, id: VerbundId, name: &str) -> Result<()> {
+        let before = self.verbund(scope, id).await?;
+        if !scope.manages_verbund(id) {
+            return Err(DomainError::Forbidden);
+        }
+        let mut errs = stadtmauer_core::validate::FieldErrors::default();
+        let name = stadtmauer_core::validate::required_text(&mut errs, "verbund_name", name, 120);
+        errs.into_result(())?;
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE verbund SET name = $1 WHERE id = $2")
+            .bind(&name)
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(unique_or_internal("verbund_name"))?;
+        w.audit(
+            None,
+            "update",
+            "verbund",
+            id,
+            Some(json!({"name": before.name})),
+            Some(json!({"name": name})),
+        )
+        .await?;
+        w.commit().await
+    }
+
     /// Organisations the scope may see, ordered by Verbund, office first, then name.
     pub async fn organisations(&self, scope: &Scope) -> Result<Vec<Organisation>> {
         let sql = format!(
-            "SELECT {ORG_COLUMNS} FROM organisation WHERE id IN {} ORDER BY verbund_id, is_office DESC, name",
+            "SELECT {ORG_COLUMNS} FROM organisation WHERE id IN {} ORDER BY verbund_id, is_office DESC, CASE kind WHEN 'kreis' THEN 0 ELSE 1 END, name",
             id_list(scope.visible().map(|o| o.0))
         );
         let rows = sqlx::query(&sql)

@@ -88,6 +88,7 @@ fn pages() -> Routes {
         .get("/verbuende", dashboard::verbuende)
         .post("/verbuende", dashboard::create_verbund)
         .get("/verbuende/{verbund_id}", dashboard::verbund)
+        .post("/verbuende/{verbund_id}", dashboard::rename_verbund)
         .get("/organisations", orgs::list)
         .get("/organisations/new", orgs::new_form)
         .post("/organisations", orgs::create)

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use stadtmauer_core::org::{OrgKind, OrganisationInput, Verbund};
+use stadtmauer_core::validate::FieldErrors;
 use stadtmauer_core::{Access, DomainError, OrgId, VerbundId};
 use stadtmauer_store::audit::AuditFilter;
 use stadtmauer_store::orgs::OrgSummary;
@@ -187,13 +188,65 @@ pub async fn create_verbund(
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct RenameVerbund {
+    #[serde(default)]
+    verbund_name: String,
+}
+
+pub async fn rename_verbund(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    Form(f): Form<RenameVerbund>,
+) -> Response {
+    let id = VerbundId(id);
+    match state
+        .store
+        .rename_verbund(&me.scope, id, &f.verbund_name)
+        .await
+    {
+        Ok(()) => done(&format!("/verbuende/{id}"), "msg.saved"),
+        Err(DomainError::Invalid(errs) | DomainError::Conflict(errs)) => {
+            verbund_page(&state, tr, &me, id, errs, None).await
+        }
+        Err(e) => fail(tr, e),
+    }
+}
+
 pub async fn verbund(
     State(state): State<AppState>,
     tr: Tr,
     me: CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<FlashQuery>,
 ) -> Response {
-    let v = match state.store.verbund(&me.scope, VerbundId(id)).await {
+    verbund_page(
+        &state,
+        tr,
+        &me,
+        VerbundId(id),
+        FieldErrors::default(),
+        q.msg.as_deref(),
+    )
+    .await
+}
+
+async fn verbund_page(
+    state: &AppState,
+    tr: Tr,
+    me: &CurrentUser,
+    id: VerbundId,
+    errors: FieldErrors,
+    flash: Option<&str>,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let v = match state.store.verbund(&me.scope, id).await {
         Ok(v) => v,
         Err(e) => return fail(tr, e),
     };
@@ -204,10 +257,15 @@ pub async fn verbund(
             .collect(),
         Err(e) => return fail(tr, e),
     };
-    let c = Chrome::new(tr, &me, v.name.clone(), "verbuende");
+    let c = Chrome::new(tr, me, v.name.clone(), "verbuende")
+        .with_errors(errors)
+        .with_flash(flash);
     let manages = me.scope.manages_verbund(v.id);
-    render(VerbundPage {
-        c,
-        block: block(Some(v), members, manages),
-    })
+    render_status(
+        status,
+        VerbundPage {
+            c,
+            block: block(Some(v), members, manages),
+        },
+    )
 }

@@ -536,3 +536,45 @@ async fn health_and_metrics() {
     );
     assert!(m.body.contains("route=\"/login\""));
 }
+
+#[tokio::test]
+async fn only_the_office_renames_its_verbund() {
+    let app = spawn_app().await;
+    let sys = app.system().await;
+    let v = app
+        .store
+        .verbuende(&sys)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "Landkreis Musterau")
+        .unwrap()
+        .id;
+    let mut coord = app.session_for(COORD_A).await;
+    assert_eq!(
+        coord.get(&format!("/verbuende/{v}")).await.status,
+        StatusCode::OK
+    );
+    let r = coord
+        .post(&format!("/verbuende/{v}"), &[("verbund_name", "Gekapert")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut office = app.session_for(OFFICE).await;
+    office.get(&format!("/verbuende/{v}")).await;
+    let r = office
+        .post(&format!("/verbuende/{v}"), &[("verbund_name", "  ")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = office
+        .post(
+            &format!("/verbuende/{v}"),
+            &[("verbund_name", "Landkreis Musterau-Nord")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(office
+        .get("/dashboard")
+        .await
+        .body
+        .contains("Landkreis Musterau-Nord"));
+}
