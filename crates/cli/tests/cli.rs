@@ -77,6 +77,17 @@ fn serve(url: &str) -> Server {
     Server { child, addr, log }
 }
 
+/// The text between the first `start` and the next `end`: a CSRF token or a shown-once secret.
+fn between(page: &str, start: &str, end: &str) -> String {
+    page.split(start)
+        .nth(1)
+        .unwrap()
+        .split(end)
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// A database with the demo loaded through the CLI; returns the printed password.
 fn demo_db(db: &TestDb) -> String {
     let (ok, out, err) = stadtmauer(&db.url, &["demo"]);
@@ -364,14 +375,7 @@ async fn two_servers_share_sessions_and_state() {
         .text()
         .await
         .unwrap();
-    let csrf = login_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = between(&login_page, "name=\"csrf\" value=\"", "\"");
     let r = http
         .post(format!("http://{}/login", one.addr))
         .form(&[
@@ -394,14 +398,7 @@ async fn two_servers_share_sessions_and_state() {
     let page = page.text().await.unwrap();
     assert!(page.contains("Katrin Vogt"));
     // A token created through the second works on the first.
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"");
     let created = http
         .post(format!("http://{}/account/tokens", two.addr))
         .form(&[("csrf", csrf.as_str()), ("name", "zwei")])
@@ -411,14 +408,7 @@ async fn two_servers_share_sessions_and_state() {
         .text()
         .await
         .unwrap();
-    let token = created
-        .split("<code id=\"secret\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = between(&created, "<code id=\"secret\">", "<");
     let me = reqwest::Client::new()
         .get(format!("http://{}/api/v1/me", one.addr))
         .bearer_auth(&token)
@@ -435,14 +425,7 @@ async fn two_servers_share_sessions_and_state() {
         .text()
         .await
         .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = between(&page, "name=\"csrf\" value=\"", "\"");
     http.post(format!("http://{}/logout", one.addr))
         .form(&[("csrf", csrf.as_str())])
         .send()
