@@ -48,3 +48,11 @@ id_type!(
     /// A personal API token.
     TokenId
 );
+id_type!(
+    /// An object of a town's Informationsverbund (process, application, system …).
+    ObjectId
+);
+id_type!(
+    /// A dependency between two objects.
+    LinkId
+);

@@ -39,11 +39,20 @@ impl Lang {
     }
 }
 
-const DE: &str = include_str!("../i18n/de.txt");
-const EN: &str = include_str!("../i18n/en.txt");
+/// One catalog file per area and language, so that areas can grow side by side.
+const DE: &[&str] = &[
+    include_str!("../i18n/de.txt"),
+    include_str!("../i18n/de-inventory.txt"),
+];
+const EN: &[&str] = &[
+    include_str!("../i18n/en.txt"),
+    include_str!("../i18n/en-inventory.txt"),
+];
 
-pub fn parse_catalog(text: &str) -> HashMap<&str, &str> {
-    text.lines()
+pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {
+    files
+        .iter()
+        .flat_map(|text| text.lines())
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| l.split_once(" = "))
