@@ -585,3 +585,48 @@ mod tests {
         assert_eq!(e.get("reason"), Some("err.reason_too_short"));
     }
 }
+
+/// An object as stored, with its derived requirement.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Object {
+    pub id: stadtmauer_core::ObjectId,
+    pub organisation_id: stadtmauer_core::OrgId,
+    #[serde(flatten)]
+    pub data: ObjectData,
+    /// A justified manual value that replaces the inherited one.
+    pub override_value: Option<Override>,
+    /// The requirement after inheritance.
+    pub effective: Protection,
+    /// Per dimension (C, I, A), the object the effective value was inherited from.
+    pub via: [Option<stadtmauer_core::ObjectId>; 3],
+}
+
+/// Enough of an object to name it in a list or a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ObjectRef {
+    pub id: stadtmauer_core::ObjectId,
+    pub organisation_id: stadtmauer_core::OrgId,
+    pub kind: ObjectKind,
+    pub name: String,
+}
+
+/// A dependency: `from` uses `to`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Link {
+    pub id: stadtmauer_core::LinkId,
+    pub from: ObjectRef,
+    pub to: ObjectRef,
+}
+
+impl ObjectKind {
+    /// Technical records (IT staff may write them); the rest is the coordinator's.
+    pub fn is_technical(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Application
+                | ObjectKind::System
+                | ObjectKind::Location
+                | ObjectKind::Connection
+        )
+    }
+}

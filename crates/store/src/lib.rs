@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod inventory;
 pub mod orgs;
 pub mod sessions;
 #[doc(hidden)]

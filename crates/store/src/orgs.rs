@@ -59,6 +59,7 @@ pub struct OrgSummary {
 pub struct Dependents {
     pub memberships: i64,
     pub contacts: i64,
+    pub objects: i64,
 }
 
 impl Store {
@@ -330,6 +331,7 @@ impl Store {
         Ok(Dependents {
             memberships: count("membership").await?,
             contacts: count("contact").await?,
+            objects: count("inv_object").await?,
         })
     }
 
@@ -351,6 +353,20 @@ impl Store {
             ));
         }
         let mut w = self.begin_write(scope).await?;
+        // The town's Informationsverbund goes with it: links touching its objects, their
+        // software, the objects.
+        let objects = "(SELECT id FROM inv_object WHERE organisation_id = $1)";
+        for sql in [
+            format!("DELETE FROM inv_link WHERE from_id IN {objects} OR to_id IN {objects}"),
+            format!("DELETE FROM inv_software WHERE object_id IN {objects}"),
+            "DELETE FROM inv_object WHERE organisation_id = $1".to_string(),
+        ] {
+            sqlx::query(&sql)
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(internal)?;
+        }
         for table in ["membership", "contact"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE organisation_id = $1"))
                 .bind(id.0)

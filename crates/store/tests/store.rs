@@ -343,3 +343,224 @@ async fn damaged_backups_change_nothing() {
         );
     }
 }
+
+mod inventory {
+    use super::*;
+    use stadtmauer_core::ObjectId;
+    use stadtmauer_inventory::model::{Level, ObjectInput, OverrideInput, Protection};
+
+    fn obj(kind: &str, name: &str) -> ObjectInput {
+        ObjectInput {
+            kind: kind.into(),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn process(name: &str, c: &str, i: &str, a: &str) -> ObjectInput {
+        ObjectInput {
+            need_c: Some(c.into()),
+            need_i: Some(i.into()),
+            need_a: Some(a.into()),
+            ..obj("process", name)
+        }
+    }
+
+    async fn add(store: &Store, scope: &Scope, org: OrgId, input: ObjectInput) -> ObjectId {
+        store
+            .create_object(scope, org, &input.validate().unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn p(c: Level, i: Level, a: Level) -> Protection {
+        Protection { c, i, a }
+    }
+
+    #[tokio::test]
+    async fn inheritance_links_overrides_and_tenancy() {
+        use Level::*;
+        let (store, _db) = fresh_store().await;
+        let (coord, office, a, b) = setup(&store).await;
+        let meld = add(
+            &store,
+            &coord,
+            a,
+            process("Einwohnermeldewesen", "hoch", "hoch", "normal"),
+        )
+        .await;
+        let kasse = add(
+            &store,
+            &coord,
+            a,
+            process("Kasse", "normal", "sehr hoch", "hoch"),
+        )
+        .await;
+        let app = add(&store, &coord, a, obj("application", "Meldeverfahren")).await;
+        let srv = add(
+            &store,
+            &coord,
+            a,
+            ObjectInput {
+                system_type: Some("server".into()),
+                ..obj("system", "srv-app01")
+            },
+        )
+        .await;
+        let room = add(&store, &coord, a, obj("location", "Serverraum Rathaus")).await;
+        store.add_link(&coord, meld, app).await.unwrap();
+        store.add_link(&coord, kasse, app).await.unwrap();
+        store.add_link(&coord, app, srv).await.unwrap();
+        let link = store.add_link(&coord, srv, room).await.unwrap();
+        assert_eq!(
+            store.object(&coord, room).await.unwrap().effective,
+            p(Hoch, SehrHoch, Hoch)
+        );
+        assert_eq!(store.object(&coord, room).await.unwrap().via[1], Some(srv));
+        // Removing a link lowers the value again.
+        store.remove_link(&coord, srv, link).await.unwrap();
+        assert_eq!(
+            store.object(&coord, room).await.unwrap().effective,
+            Protection::NORMAL
+        );
+        store.add_link(&coord, srv, room).await.unwrap();
+        // A cycle does not hang anything.
+        store.add_link(&coord, app, app).await.unwrap_err();
+        let app2 = add(&store, &coord, a, obj("application", "Schnittstelle")).await;
+        store.add_link(&coord, app, app2).await.unwrap();
+        store.add_link(&coord, app2, app).await.unwrap();
+        assert_eq!(
+            store.object(&coord, app2).await.unwrap().effective,
+            p(Hoch, SehrHoch, Hoch)
+        );
+        // An override needs a reason and replaces the inherited value downstream.
+        assert!(OverrideInput {
+            c: "normal".into(),
+            i: "hoch".into(),
+            a: "hoch".into(),
+            reason: "kurz".into()
+        }
+        .validate()
+        .is_err());
+        let ovr = OverrideInput {
+            c: "normal".into(),
+            i: "hoch".into(),
+            a: "hoch".into(),
+            reason: "Verteilungseffekt: nur Testdaten auf diesem Server".into(),
+        }
+        .validate()
+        .unwrap();
+        store.set_override(&coord, srv, Some(&ovr)).await.unwrap();
+        assert_eq!(
+            store.object(&coord, room).await.unwrap().effective,
+            p(Normal, Hoch, Hoch)
+        );
+        store.set_override(&coord, srv, None).await.unwrap();
+        assert_eq!(
+            store.object(&coord, room).await.unwrap().effective,
+            p(Hoch, SehrHoch, Hoch)
+        );
+        // Changing a process's own requirement flows down.
+        let mut k = process("Kasse", "normal", "normal", "normal")
+            .validate()
+            .unwrap();
+        k.own = Some(Protection::NORMAL);
+        store.update_object(&coord, kasse, &k).await.unwrap();
+        assert_eq!(
+            store.object(&coord, room).await.unwrap().effective,
+            p(Hoch, Hoch, Normal)
+        );
+
+        // Another town's objects are invisible, and links across towns are refused.
+        let sys = store.system_scope("t").await.unwrap();
+        let foreign = add(&store, &sys, b, obj("application", "Fremdes Verfahren")).await;
+        assert!(matches!(
+            store.object(&coord, foreign).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(store.add_link(&sys, meld, foreign).await.is_err());
+        // A shared provider of the Verbund may be linked from every member.
+        let shared = ObjectInput {
+            shared: Some("ja".into()),
+            ..obj("provider", "Kommunale Datenzentrale")
+        };
+        assert!(
+            store
+                .create_object(&coord, office, &shared.validate().unwrap())
+                .await
+                .is_err(),
+            "only the office creates shared providers"
+        );
+        let kdz = add(&store, &sys, office, shared).await;
+        store.add_link(&coord, srv, kdz).await.unwrap();
+        let b_app = add(
+            &store,
+            &sys,
+            b,
+            process("Standesamt", "hoch", "hoch", "sehr hoch"),
+        )
+        .await;
+        store.add_link(&sys, b_app, kdz).await.unwrap();
+        assert_eq!(
+            store.object(&coord, kdz).await.unwrap().effective.a,
+            SehrHoch
+        );
+        // Provider concentration: the coordinator of A sees only A's processes; the system all.
+        let v = store
+            .organisation(&sys, a)
+            .await
+            .unwrap()
+            .verbund_id
+            .unwrap();
+        let mine = store.provider_concentration(&coord, v).await.unwrap();
+        let all = store.provider_concentration(&sys, v).await.unwrap();
+        let count = |x: &[stadtmauer_store::inventory::ProviderImpact]| {
+            x.iter()
+                .find(|i| i.provider.id == kdz)
+                .map(|i| (i.processes.len(), i.towns))
+                .unwrap()
+        };
+        assert_eq!(count(&mine), (2, 1));
+        assert_eq!(count(&all), (3, 2));
+        // Deleting an object removes its links and lowers what it raised.
+        store.delete_object(&coord, app).await.unwrap();
+        assert_eq!(
+            store.object(&coord, room).await.unwrap().effective,
+            Protection::NORMAL
+        );
+        // The full recomputation agrees with the incremental one.
+        let before: Vec<_> = store
+            .objects(&sys, a, None, true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.id, o.effective))
+            .collect();
+        store.recompute_all(&sys).await.unwrap();
+        let after: Vec<_> = store
+            .objects(&sys, a, None, true)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.id, o.effective))
+            .collect();
+        assert_eq!(before, after);
+        // Every change is in the audit log.
+        let entries = store
+            .audit_entries(
+                &sys,
+                &AuditFilter {
+                    organisation: Some(a),
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(entries.iter().filter(|e| e.entity == "link").count() >= 8);
+        assert!(entries.iter().any(|e| e.action == "override"));
+        // Deleting the town takes its inventory along.
+        store.delete_organisation(&sys, b).await.unwrap();
+        assert!(store.audit_verify(|_| {}).await.unwrap().1.is_empty());
+    }
+}

@@ -1,0 +1,749 @@
+//! Persistence of the Informationsverbund: objects, links, installed software, and the derived
+//! Schutzbedarf, recomputed incrementally inside the same transaction as the change.
+//!
+//! The objects a change can affect are found with a recursive query (both backends support
+//! `WITH RECURSIVE … UNION`, which also stops on cycles); only those are recomputed by
+//! `stadtmauer_inventory::graph::compute`, with the edges into them from unaffected objects as
+//! fixed inputs.
+
+use crate::{flag, id_list, internal, unique_or_internal, Result, Store, WriteTx};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use stadtmauer_core::validate::FieldErrors;
+use stadtmauer_core::{now, Access, DomainError, LinkId, ObjectId, OrgId, Scope};
+use stadtmauer_inventory::graph::{compute, Node, Source};
+use stadtmauer_inventory::model::{
+    Level, Link, Object, ObjectData, ObjectKind, ObjectRef, OperatingModel, Override, Protection,
+    Status,
+};
+
+const COLUMNS: &str = "o.id, o.organisation_id, o.kind, o.name, o.description, o.owner, o.status, o.data_personal, o.data_special, \
+    o.data_classified, o.vendor, o.product, o.version, o.operating_model, o.vendor_country, o.system_type, o.item_count, o.contract, \
+    o.contact, o.shared, o.own_c, o.own_i, o.own_a, o.ovr_c, o.ovr_i, o.ovr_a, o.ovr_reason, o.eff_c, o.eff_i, o.eff_a, o.via_c, o.via_i, o.via_a";
+
+fn level(row: &AnyRow, col: &str) -> Option<Level> {
+    row.try_get::<Option<i64>, _>(col)
+        .ok()
+        .flatten()
+        .and_then(Level::from_i64)
+}
+
+fn triple(row: &AnyRow, prefix: &str) -> Option<Protection> {
+    Some(Protection {
+        c: level(row, &format!("{prefix}_c"))?,
+        i: level(row, &format!("{prefix}_i"))?,
+        a: level(row, &format!("{prefix}_a"))?,
+    })
+}
+
+fn object(row: &AnyRow) -> Result<Object> {
+    let text = |c: &str| row.try_get::<Option<String>, _>(c).map_err(internal);
+    let kind: String = row.try_get("kind").map_err(internal)?;
+    let status: String = row.try_get("status").map_err(internal)?;
+    let override_value = match (triple(row, "ovr"), text("ovr_reason")?) {
+        (Some(value), Some(reason)) => Some(Override { value, reason }),
+        _ => None,
+    };
+    let via = |c: &str| {
+        row.try_get::<Option<i64>, _>(c)
+            .ok()
+            .flatten()
+            .map(ObjectId)
+    };
+    Ok(Object {
+        id: ObjectId(row.try_get("id").map_err(internal)?),
+        organisation_id: OrgId(row.try_get("organisation_id").map_err(internal)?),
+        data: ObjectData {
+            kind: ObjectKind::parse(&kind).unwrap_or(ObjectKind::System),
+            name: row.try_get("name").map_err(internal)?,
+            description: text("description")?,
+            owner: text("owner")?,
+            status: Status::parse(&status).unwrap_or(Status::Active),
+            data_personal: flag(row, "data_personal"),
+            data_special: flag(row, "data_special"),
+            data_classified: flag(row, "data_classified"),
+            vendor: text("vendor")?,
+            product: text("product")?,
+            version: text("version")?,
+            operating_model: text("operating_model")?
+                .as_deref()
+                .and_then(OperatingModel::parse),
+            vendor_country: text("vendor_country")?,
+            system_type: text("system_type")?,
+            count: row.try_get("item_count").map_err(internal)?,
+            contract: text("contract")?,
+            contact: text("contact")?,
+            shared: flag(row, "shared"),
+            own: triple(row, "own"),
+        },
+        override_value,
+        effective: triple(row, "eff").unwrap_or(Protection::NORMAL),
+        via: [via("via_c"), via("via_i"), via("via_a")],
+    })
+}
+
+fn object_ref(row: &AnyRow, prefix: &str) -> Result<ObjectRef> {
+    let kind: String = row
+        .try_get(format!("{prefix}kind").as_str())
+        .map_err(internal)?;
+    Ok(ObjectRef {
+        id: ObjectId(
+            row.try_get(format!("{prefix}id").as_str())
+                .map_err(internal)?,
+        ),
+        organisation_id: OrgId(
+            row.try_get(format!("{prefix}org").as_str())
+                .map_err(internal)?,
+        ),
+        kind: ObjectKind::parse(&kind).unwrap_or(ObjectKind::System),
+        name: row
+            .try_get(format!("{prefix}name").as_str())
+            .map_err(internal)?,
+    })
+}
+
+/// Applications of a town by operating model, counted and weighted by their highest requirement
+/// (normal 1, hoch 2, sehr hoch 3).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct HostingShare {
+    pub self_hosted: (i64, i64),
+    pub provider: (i64, i64),
+    pub saas: (i64, i64),
+    pub unknown: (i64, i64),
+}
+
+impl HostingShare {
+    pub fn total(&self) -> (i64, i64) {
+        let all = [self.self_hosted, self.provider, self.saas, self.unknown];
+        (all.iter().map(|x| x.0).sum(), all.iter().map(|x| x.1).sum())
+    }
+}
+
+/// What halts if a provider fails: the processes that depend on it, directly or through
+/// applications and systems, per town.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProviderImpact {
+    pub provider: ObjectRef,
+    pub shared: bool,
+    /// Processes (visible to the viewer) that stop, with their town's name and requirement.
+    pub processes: Vec<(ObjectRef, String, Protection)>,
+    pub towns: usize,
+    pub critical: usize,
+}
+
+/// Builds the SQL `IN` list of objects the scope may read: those of readable organisations, and
+/// the shared providers of their Verbünde.
+fn readable_objects_clause(scope: &Scope) -> String {
+    let orgs = id_list(scope.with(Access::Read).iter().map(|o| o.0));
+    format!(
+        "(o.organisation_id IN {orgs} OR (o.shared = 1 AND o.organisation_id IN \
+         (SELECT id FROM organisation WHERE verbund_id IN (SELECT verbund_id FROM organisation WHERE id IN {orgs}))))"
+    )
+}
+
+impl Store {
+    /// Objects of one organisation the scope may read (with the Verbund's shared providers when
+    /// `with_shared`), ordered by kind and name.
+    pub async fn objects(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        kind: Option<ObjectKind>,
+        with_shared: bool,
+    ) -> Result<Vec<Object>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let mut sql = format!("SELECT {COLUMNS} FROM inv_object o WHERE (o.organisation_id = $1");
+        if with_shared {
+            sql.push_str(" OR (o.shared = 1 AND o.organisation_id IN (SELECT id FROM organisation WHERE verbund_id = (SELECT verbund_id FROM organisation WHERE id = $1)))");
+        }
+        sql.push(')');
+        if let Some(k) = kind {
+            sql.push_str(&format!(" AND o.kind = '{}'", k.as_str()));
+        }
+        sql.push_str(" ORDER BY o.kind, o.name");
+        let rows = sqlx::query(&sql)
+            .bind(org.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter().map(object).collect()
+    }
+
+    /// One object, or `NotFound` when it does not exist or is outside the scope.
+    pub async fn object(&self, scope: &Scope, id: ObjectId) -> Result<Object> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM inv_object o WHERE o.id = $1 AND {}",
+            readable_objects_clause(scope)
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?
+            .ok_or(DomainError::NotFound)?;
+        object(&row)
+    }
+
+    /// Objects by id that the scope may read (for explanation paths); others are left out.
+    pub async fn object_refs(&self, scope: &Scope, ids: &[ObjectId]) -> Result<Vec<ObjectRef>> {
+        let sql = format!(
+            "SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name FROM inv_object o WHERE o.id IN {} AND {}",
+            id_list(ids.iter().map(|i| i.0)),
+            readable_objects_clause(scope)
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter().map(|r| object_ref(r, "")).collect()
+    }
+
+    /// The access needed to change an object of this kind in `org`; shared providers belong to
+    /// the office and only the Verbund's managers change them.
+    async fn check_write(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        kind: ObjectKind,
+        shared: bool,
+    ) -> Result<()> {
+        if scope.access(org).is_none() {
+            return Err(DomainError::NotFound);
+        }
+        let need = if kind.is_technical() {
+            Access::WriteTechnical
+        } else {
+            Access::Write
+        };
+        if scope.read_only || !scope.can(org, need) {
+            return Err(DomainError::Forbidden);
+        }
+        if shared {
+            let o = self.organisation(scope, org).await?;
+            if !o.is_office || !o.verbund_id.is_some_and(|v| scope.manages_verbund(v)) {
+                return Err(DomainError::field("shared", "err.shared_only_office"));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_object(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        data: &ObjectData,
+    ) -> Result<ObjectId> {
+        self.check_write(scope, org, data.kind, data.shared).await?;
+        let mut w = self.begin_write(scope).await?;
+        let id = insert_object(&mut w, org, data).await?;
+        recompute(&mut w, &[id.0]).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_object(
+        &self,
+        scope: &Scope,
+        id: ObjectId,
+        data: &ObjectData,
+    ) -> Result<()> {
+        let before = self.object(scope, id).await?;
+        if before.data.kind != data.kind {
+            return Err(DomainError::field("kind", "err.kind_fixed"));
+        }
+        self.check_write(
+            scope,
+            before.organisation_id,
+            data.kind,
+            data.shared || before.data.shared,
+        )
+        .await?;
+        let mut w = self.begin_write(scope).await?;
+        let own = data.own;
+        sqlx::query(
+            "UPDATE inv_object SET name=$1, description=$2, owner=$3, status=$4, data_personal=$5, data_special=$6, data_classified=$7, \
+             vendor=$8, product=$9, version=$10, operating_model=$11, vendor_country=$12, system_type=$13, item_count=$14, contract=$15, \
+             contact=$16, own_c=$17, own_i=$18, own_a=$19, updated_at=$20 WHERE id=$21",
+        )
+        .bind(&data.name)
+        .bind(&data.description)
+        .bind(&data.owner)
+        .bind(data.status.as_str())
+        .bind(i64::from(data.data_personal))
+        .bind(i64::from(data.data_special))
+        .bind(i64::from(data.data_classified))
+        .bind(&data.vendor)
+        .bind(&data.product)
+        .bind(&data.version)
+        .bind(data.operating_model.map(|m| m.as_str()))
+        .bind(&data.vendor_country)
+        .bind(&data.system_type)
+        .bind(data.count)
+        .bind(&data.contract)
+        .bind(&data.contact)
+        .bind(own.map(|p| p.c.as_i64()))
+        .bind(own.map(|p| p.i.as_i64()))
+        .bind(own.map(|p| p.a.as_i64()))
+        .bind(now())
+        .bind(id.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(unique_or_internal("name"))?;
+        w.audit(
+            Some(before.organisation_id),
+            "update",
+            "object",
+            id,
+            Some(json!(before.data)),
+            Some(json!(data)),
+        )
+        .await?;
+        if before.data.own != data.own {
+            recompute(&mut w, &[id.0]).await?;
+        }
+        w.commit().await
+    }
+
+    /// Sets or removes the justified override of a (non-process) object.
+    pub async fn set_override(
+        &self,
+        scope: &Scope,
+        id: ObjectId,
+        value: Option<&Override>,
+    ) -> Result<()> {
+        let before = self.object(scope, id).await?;
+        if before.data.kind == ObjectKind::Process {
+            return Err(DomainError::field("c", "err.override_not_for_processes"));
+        }
+        // Overrides are decisions about protection: the coordinator's, not IT staff's.
+        if scope.read_only || !scope.can(before.organisation_id, Access::Write) {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE inv_object SET ovr_c=$1, ovr_i=$2, ovr_a=$3, ovr_reason=$4, updated_at=$5 WHERE id=$6")
+            .bind(value.map(|o| o.value.c.as_i64()))
+            .bind(value.map(|o| o.value.i.as_i64()))
+            .bind(value.map(|o| o.value.a.as_i64()))
+            .bind(value.map(|o| o.reason.clone()))
+            .bind(now())
+            .bind(id.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(
+            Some(before.organisation_id),
+            "override",
+            "object",
+            id,
+            Some(json!(before.override_value)),
+            Some(json!(value)),
+        )
+        .await?;
+        recompute(&mut w, &[id.0]).await?;
+        w.commit().await
+    }
+
+    /// Links of an object: what it uses and what uses it (only those the scope may read).
+    pub async fn links_of(&self, scope: &Scope, id: ObjectId) -> Result<(Vec<Link>, Vec<Link>)> {
+        self.object(scope, id).await?;
+        let sql = format!(
+            "SELECT l.id AS lid, f.id AS f_id, f.organisation_id AS f_org, f.kind AS f_kind, f.name AS f_name, \
+             t.id AS t_id, t.organisation_id AS t_org, t.kind AS t_kind, t.name AS t_name \
+             FROM inv_link l JOIN inv_object f ON f.id = l.from_id JOIN inv_object t ON t.id = l.to_id \
+             WHERE (l.from_id = $1 OR l.to_id = $1) AND {} AND {} ORDER BY f.name, t.name",
+            readable_objects_clause(scope).replace("o.", "f."),
+            readable_objects_clause(scope).replace("o.", "t.")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        let mut uses = Vec::new();
+        let mut used_by = Vec::new();
+        for r in &rows {
+            let link = Link {
+                id: LinkId(r.try_get("lid").map_err(internal)?),
+                from: object_ref(r, "f_")?,
+                to: object_ref(r, "t_")?,
+            };
+            if link.from.id == id {
+                uses.push(link);
+            } else {
+                used_by.push(link);
+            }
+        }
+        Ok((uses, used_by))
+    }
+
+    /// Adds "from uses to". Both must be of the same town, or `to` a shared provider of the
+    /// town's Verbund; the kinds must fit; no object depends on itself.
+    pub async fn add_link(&self, scope: &Scope, from: ObjectId, to: ObjectId) -> Result<LinkId> {
+        let f = self.object(scope, from).await?;
+        let t = self
+            .object(scope, to)
+            .await
+            .map_err(|_| DomainError::field("to", "err.choose_one"))?;
+        self.check_write(scope, f.organisation_id, f.data.kind, false)
+            .await?;
+        let mut e = FieldErrors::default();
+        if from == to {
+            e.add("to", "err.link_self");
+        } else if !f.data.kind.may_depend_on(t.data.kind) {
+            e.add("to", "err.link_kind");
+        } else if t.organisation_id != f.organisation_id && !t.data.shared {
+            e.add("to", "err.link_other_town");
+        }
+        e.into_result(())?;
+        let mut w = self.begin_write(scope).await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO inv_link (from_id, to_id, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(from.0)
+        .bind(to.0)
+        .bind(now())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(unique_or_internal("to"))?
+        .try_get(0)
+        .map_err(internal)?;
+        w.audit(
+            Some(f.organisation_id),
+            "create",
+            "link",
+            id,
+            None,
+            Some(json!({"from": f.data.name, "to": t.data.name, "from_id": from, "to_id": to})),
+        )
+        .await?;
+        recompute(&mut w, &[to.0]).await?;
+        w.commit().await?;
+        Ok(LinkId(id))
+    }
+
+    pub async fn remove_link(&self, scope: &Scope, from: ObjectId, link: LinkId) -> Result<()> {
+        let (uses, _) = self.links_of(scope, from).await?;
+        let l = uses
+            .into_iter()
+            .find(|l| l.id == link)
+            .ok_or(DomainError::NotFound)?;
+        let f = self.object(scope, from).await?;
+        self.check_write(scope, f.organisation_id, f.data.kind, false)
+            .await?;
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("DELETE FROM inv_link WHERE id = $1")
+            .bind(link.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(Some(f.organisation_id), "delete", "link", link, Some(json!({"from": l.from.name, "to": l.to.name, "from_id": l.from.id, "to_id": l.to.id})), None).await?;
+        recompute(&mut w, &[l.to.id.0]).await?;
+        w.commit().await
+    }
+
+    /// Deletes an object with its links and software; the UI lists the dependents first.
+    pub async fn delete_object(&self, scope: &Scope, id: ObjectId) -> Result<()> {
+        let before = self.object(scope, id).await?;
+        self.check_write(
+            scope,
+            before.organisation_id,
+            before.data.kind,
+            before.data.shared,
+        )
+        .await?;
+        let mut w = self.begin_write(scope).await?;
+        let targets: Vec<i64> = sqlx::query("SELECT to_id FROM inv_link WHERE from_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *w.tx)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>(0).ok())
+            .collect();
+        for sql in [
+            "DELETE FROM inv_link WHERE from_id = $1 OR to_id = $1",
+            "DELETE FROM inv_software WHERE object_id = $1",
+            "DELETE FROM inv_object WHERE id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id.0)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(internal)?;
+        }
+        w.audit(
+            Some(before.organisation_id),
+            "delete",
+            "object",
+            id,
+            Some(json!(before.data)),
+            None,
+        )
+        .await?;
+        recompute(&mut w, &targets).await?;
+        w.commit().await
+    }
+
+    /// Recomputes the whole Informationsverbund of every town (after an import or an upgrade).
+    /// Returns the number of objects computed.
+    pub async fn recompute_all(&self, scope: &Scope) -> Result<usize> {
+        if !scope.admin || scope.read_only {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        let ids: Vec<i64> = sqlx::query("SELECT id FROM inv_object")
+            .fetch_all(&mut *w.tx)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>(0).ok())
+            .collect();
+        let n = recompute(&mut w, &ids).await?;
+        w.commit().await?;
+        Ok(n)
+    }
+
+    /// Applications of a town by operating model.
+    pub async fn hosting_share(&self, scope: &Scope, org: OrgId) -> Result<HostingShare> {
+        let apps = self
+            .objects(scope, org, Some(ObjectKind::Application), false)
+            .await?;
+        let mut s = HostingShare::default();
+        for a in apps.iter().filter(|a| a.data.status != Status::Retired) {
+            let slot = match a.data.operating_model {
+                Some(OperatingModel::SelfHosted) => &mut s.self_hosted,
+                Some(OperatingModel::Provider) => &mut s.provider,
+                Some(OperatingModel::Saas) => &mut s.saas,
+                None => &mut s.unknown,
+            };
+            slot.0 += 1;
+            slot.1 += a.effective.max().as_i64();
+        }
+        Ok(s)
+    }
+
+    /// For every provider of the Verbund of `org`: the processes that halt if it is down.
+    /// Processes of towns the viewer may not read are left out.
+    pub async fn provider_concentration(
+        &self,
+        scope: &Scope,
+        verbund: stadtmauer_core::VerbundId,
+    ) -> Result<Vec<ProviderImpact>> {
+        self.verbund(scope, verbund).await?;
+        let readable = scope.with(Access::Read);
+        let providers = sqlx::query(&format!(
+            "SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.shared AS shared FROM inv_object o \
+             WHERE o.kind = 'provider' AND o.organisation_id IN (SELECT id FROM organisation WHERE verbund_id = $1) \
+             AND (o.shared = 1 OR o.organisation_id IN {}) ORDER BY o.name",
+            id_list(readable.iter().map(|o| o.0))
+        ))
+        .bind(verbund.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let mut out = Vec::new();
+        for p in &providers {
+            let provider = object_ref(p, "")?;
+            let rows = sqlx::query(&format!(
+                "WITH RECURSIVE up(id) AS (SELECT CAST($1 AS BIGINT) UNION SELECT l.from_id FROM inv_link l JOIN up ON l.to_id = up.id) \
+                 SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.eff_c, o.eff_i, o.eff_a, g.name AS town \
+                 FROM up JOIN inv_object o ON o.id = up.id JOIN organisation g ON g.id = o.organisation_id \
+                 WHERE o.kind = 'process' AND o.organisation_id IN {} ORDER BY g.name, o.name",
+                id_list(readable.iter().map(|o| o.0))
+            ))
+            .bind(provider.id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+            let mut processes = Vec::new();
+            for r in &rows {
+                let eff = triple(r, "eff").unwrap_or(Protection::NORMAL);
+                processes.push((
+                    object_ref(r, "")?,
+                    r.try_get::<String, _>("town").map_err(internal)?,
+                    eff,
+                ));
+            }
+            let mut towns: Vec<OrgId> = processes
+                .iter()
+                .map(|(p, _, _)| p.organisation_id)
+                .collect();
+            towns.sort();
+            towns.dedup();
+            let critical = processes
+                .iter()
+                .filter(|(_, _, e)| e.a >= Level::Hoch)
+                .count();
+            out.push(ProviderImpact {
+                provider,
+                shared: flag(p, "shared"),
+                towns: towns.len(),
+                critical,
+                processes,
+            });
+        }
+        out.sort_by(|a, b| {
+            b.processes
+                .len()
+                .cmp(&a.processes.len())
+                .then(a.provider.name.cmp(&b.provider.name))
+        });
+        Ok(out)
+    }
+
+    /// All objects and links of one town (and the shared providers it uses), for diagrams and
+    /// exports.
+    pub async fn town_graph(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+    ) -> Result<(Vec<Object>, Vec<(ObjectId, ObjectId)>)> {
+        let objects = self.objects(scope, org, None, true).await?;
+        let rows = sqlx::query(
+            "SELECT l.from_id, l.to_id FROM inv_link l JOIN inv_object f ON f.id = l.from_id WHERE f.organisation_id = $1",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let links = rows
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    ObjectId(r.try_get::<i64, _>(0).ok()?),
+                    ObjectId(r.try_get::<i64, _>(1).ok()?),
+                ))
+            })
+            .collect();
+        Ok((objects, links))
+    }
+}
+
+pub(crate) async fn insert_object(
+    w: &mut WriteTx<'_>,
+    org: OrgId,
+    data: &ObjectData,
+) -> Result<ObjectId> {
+    let t = now();
+    let own = data.own;
+    let id: i64 = sqlx::query(
+        "INSERT INTO inv_object (organisation_id, kind, name, description, owner, status, data_personal, data_special, data_classified, \
+         vendor, product, version, operating_model, vendor_country, system_type, item_count, contract, contact, shared, own_c, own_i, own_a, \
+         eff_c, eff_i, eff_a, created_at, updated_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,1,1,1,$23,$23) RETURNING id",
+    )
+    .bind(org.0)
+    .bind(data.kind.as_str())
+    .bind(&data.name)
+    .bind(&data.description)
+    .bind(&data.owner)
+    .bind(data.status.as_str())
+    .bind(i64::from(data.data_personal))
+    .bind(i64::from(data.data_special))
+    .bind(i64::from(data.data_classified))
+    .bind(&data.vendor)
+    .bind(&data.product)
+    .bind(&data.version)
+    .bind(data.operating_model.map(|m| m.as_str()))
+    .bind(&data.vendor_country)
+    .bind(&data.system_type)
+    .bind(data.count)
+    .bind(&data.contract)
+    .bind(&data.contact)
+    .bind(i64::from(data.shared))
+    .bind(own.map(|p| p.c.as_i64()))
+    .bind(own.map(|p| p.i.as_i64()))
+    .bind(own.map(|p| p.a.as_i64()))
+    .bind(t)
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(unique_or_internal("name"))?
+    .try_get(0)
+    .map_err(internal)?;
+    w.audit(Some(org), "create", "object", id, None, Some(json!(data)))
+        .await?;
+    Ok(ObjectId(id))
+}
+
+/// Recomputes the derived requirement of everything downstream of `starts`, in the write's
+/// transaction. Returns the number of objects computed.
+pub(crate) async fn recompute(w: &mut WriteTx<'_>, starts: &[i64]) -> Result<usize> {
+    if starts.is_empty() {
+        return Ok(0);
+    }
+    let down = format!(
+        "WITH RECURSIVE down(id) AS (SELECT id FROM inv_object WHERE id IN {} \
+         UNION SELECT l.to_id FROM inv_link l JOIN down d ON l.from_id = d.id)",
+        id_list(starts.iter().copied())
+    );
+    let rows = sqlx::query(&format!(
+        "{down} SELECT o.id, o.kind, o.own_c, o.own_i, o.own_a, o.ovr_c, o.ovr_i, o.ovr_a, o.ovr_reason, o.eff_c, o.eff_i, o.eff_a, o.via_c, o.via_i, o.via_a \
+         FROM inv_object o JOIN down ON down.id = o.id"
+    ))
+    .fetch_all(&mut *w.tx)
+    .await
+    .map_err(internal)?;
+    let mut nodes = Vec::with_capacity(rows.len());
+    let mut old = std::collections::HashMap::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = r.try_get("id").map_err(internal)?;
+        let kind: String = r.try_get("kind").map_err(internal)?;
+        let source = match (triple(r, "ovr"), triple(r, "own")) {
+            (Some(o), _) if kind != "process" => Source::Override(o),
+            (_, Some(own)) if kind == "process" => Source::Own(own),
+            _ => Source::Inherit,
+        };
+        nodes.push(Node { id, source });
+        let via = |c: &str| r.try_get::<Option<i64>, _>(c).ok().flatten();
+        old.insert(
+            id,
+            (
+                triple(r, "eff").unwrap_or(Protection::NORMAL),
+                [via("via_c"), via("via_i"), via("via_a")],
+            ),
+        );
+    }
+    let edge_rows = sqlx::query(&format!(
+        "{down} SELECT l.from_id, l.to_id, s.eff_c, s.eff_i, s.eff_a, CASE WHEN l.from_id IN (SELECT id FROM down) THEN 1 ELSE 0 END AS inside \
+         FROM inv_link l JOIN inv_object s ON s.id = l.from_id WHERE l.to_id IN (SELECT id FROM down)"
+    ))
+    .fetch_all(&mut *w.tx)
+    .await
+    .map_err(internal)?;
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    for r in &edge_rows {
+        let (f, t): (i64, i64) = (
+            r.try_get(0).map_err(internal)?,
+            r.try_get(1).map_err(internal)?,
+        );
+        if r.try_get::<i64, _>("inside").map_err(internal)? == 1 {
+            inside.push((f, t));
+        } else {
+            outside.push((f, t, triple(r, "eff").unwrap_or(Protection::NORMAL)));
+        }
+    }
+    let fresh = compute(&nodes, &inside, &outside);
+    let n = fresh.len();
+    for (id, d) in fresh {
+        let via = [d.via[0], d.via[1], d.via[2]];
+        if old.get(&id) == Some(&(d.value, via)) {
+            continue;
+        }
+        sqlx::query("UPDATE inv_object SET eff_c=$1, eff_i=$2, eff_a=$3, via_c=$4, via_i=$5, via_a=$6 WHERE id=$7")
+            .bind(d.value.c.as_i64())
+            .bind(d.value.i.as_i64())
+            .bind(d.value.a.as_i64())
+            .bind(via[0])
+            .bind(via[1])
+            .bind(via[2])
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(n)
+}
