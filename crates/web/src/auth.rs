@@ -187,6 +187,23 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    // File uploads (multipart) cannot be read here without buffering files twice; their forms
+    // carry the token in the action URL instead (`?csrf=`). Query strings are never logged and
+    // the Referrer-Policy keeps them on this site.
+    let is_multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let query_token = if is_multipart {
+        parts.uri.query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
+        })
+    } else {
+        None
+    };
     let form_token = if is_form {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
@@ -194,7 +211,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     } else {
         None
     };
-    let given = header_token.or(form_token);
+    let given = header_token.or(form_token).or(query_token);
     let ok = match (&expected, &given) {
         (Some(e), Some(g)) => constant_time_eq(e.as_bytes(), g.as_bytes()),
         _ => false,

@@ -16,7 +16,7 @@ pub struct RouteInfo {
     pub public: bool,
 }
 
-struct Routes {
+pub(crate) struct Routes {
     router: Router<AppState>,
     table: Vec<RouteInfo>,
     api: bool,
@@ -24,13 +24,19 @@ struct Routes {
 }
 
 impl Routes {
-    fn new(api: bool, public: bool) -> Routes {
+    pub(crate) fn new(api: bool, public: bool) -> Routes {
         Routes {
             router: Router::new(),
             table: Vec::new(),
             api,
             public,
         }
+    }
+    /// Takes over another group's routes (each area of the UI keeps its own list).
+    pub(crate) fn merge(mut self, other: Routes) -> Routes {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self
     }
     fn add<H, T>(mut self, method: Method, path: &'static str, h: H) -> Self
     where
@@ -53,16 +59,28 @@ impl Routes {
         });
         self
     }
-    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub(crate) fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
         self.add(Method::GET, path, h)
     }
-    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub(crate) fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+    ) -> Self {
         self.add(Method::POST, path, h)
     }
-    fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub(crate) fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+    ) -> Self {
         self.add(Method::PATCH, path, h)
     }
-    fn delete<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+    pub(crate) fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        h: H,
+    ) -> Self {
         self.add(Method::DELETE, path, h)
     }
 }
@@ -123,6 +141,8 @@ fn pages() -> Routes {
         .post("/account/totp/disable", account::totp_disable)
         .post("/account/tokens", account::create_token)
         .post("/account/tokens/{token_id}/revoke", account::revoke_token)
+        .merge(inventory::routes())
+        .merge(import::routes())
 }
 
 fn api_routes() -> Routes {
@@ -144,6 +164,7 @@ fn api_routes() -> Routes {
         .get("/api/v1/users", list_users)
         .get("/api/v1/users/{user_id}", get_user)
         .get("/api/v1/audit", list_audit)
+        .merge(crate::pages::inventory::api_routes())
 }
 
 fn openapi_route() -> Routes {

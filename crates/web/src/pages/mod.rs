@@ -5,6 +5,8 @@
 pub mod account;
 pub mod audit;
 pub mod dashboard;
+pub mod import;
+pub mod inventory;
 pub mod login;
 pub mod orgs;
 pub mod users;
