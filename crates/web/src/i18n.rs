@@ -202,9 +202,13 @@ mod tests {
                 }
             }
         }
-        let core = format!("{root}/../core/src");
-        for e in std::fs::read_dir(core).unwrap().flatten() {
-            sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
+        for domain in ["core", "inventory"] {
+            for e in std::fs::read_dir(format!("{root}/../{domain}/src"))
+                .unwrap()
+                .flatten()
+            {
+                sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
+            }
         }
         let mut missing = Vec::new();
         for (path, text) in &sources {
@@ -216,7 +220,7 @@ mod tests {
                 let prefixed = [
                     "nav.", "err.", "kind.", "role.", "page.", "f.", "btn.", "msg.", "audit.",
                     "login.", "dash.", "org.", "user.", "acct.", "lang.", "tok.", "totp.",
-                    "verbund.",
+                    "verbund.", "inv.", "imp.", "exp.",
                 ]
                 .iter()
                 .any(|p| cand.starts_with(p));
