@@ -333,6 +333,13 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
             pb.inc(1);
         })
         .await?;
+        pb.set_length(18 + 15);
+        stadtmauer_demo::load_inventory(store, |town| {
+            pb.set_message(format!("Informationsverbund {town}"));
+            pb.inc(1);
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("demo inventory: {}", describe(&e)))?;
         pb.finish_and_clear();
         Some(logins)
     };

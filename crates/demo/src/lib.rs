@@ -4,6 +4,8 @@
 //! invented (e-mail under `.example`, AGS in the unused district 03 9 99); any resemblance to a
 //! real municipality is coincidental.
 
+pub mod inventory;
+
 use stadtmauer_core::org::{ContactInput, OrgKind, OrganisationInput};
 use stadtmauer_core::user::{MembershipData, Role, UserData};
 use stadtmauer_core::{DomainError, OrgId};
@@ -576,6 +578,45 @@ pub async fn load(
         town_name: "Stadt Falkenhorst an der Murne".into(),
         other_verbund_officer,
     })
+}
+
+/// Loads the Informationsverbund of every organisation of Landkreis Musterau (a separate step:
+/// tests that need only organisations and users stay fast).
+pub async fn load_inventory(
+    store: &Store,
+    mut progress: impl FnMut(&str),
+) -> Result<usize, DomainError> {
+    let sys = store.system_scope("Demo").await?;
+    let orgs = store.organisations(&sys).await?;
+    let verbund = store
+        .verbuende(&sys)
+        .await?
+        .into_iter()
+        .find(|v| v.name == "Landkreis Musterau")
+        .ok_or(DomainError::NotFound)?;
+    let members: Vec<_> = orgs
+        .into_iter()
+        .filter(|o| o.verbund_id == Some(verbund.id))
+        .collect();
+    let office = members
+        .iter()
+        .find(|o| o.is_office)
+        .ok_or(DomainError::NotFound)?;
+    let shared = inventory::shared_providers(store, office.id).await?;
+    let mut n = 3;
+    for o in members.iter().filter(|o| !o.is_office) {
+        progress(&o.name);
+        n += inventory::town(
+            store,
+            o.id,
+            o.inhabitants.unwrap_or(5_000),
+            o.workstations.unwrap_or(50),
+            o.kind == OrgKind::Kreis,
+            &shared,
+        )
+        .await?;
+    }
+    Ok(n)
 }
 
 /// The e-mail addresses of all demo users (to reset their password on a later start).

@@ -203,7 +203,7 @@ impl Store {
 
     /// The access needed to change an object of this kind in `org`; shared providers belong to
     /// the office and only the Verbund's managers change them.
-    async fn check_write(
+    pub(crate) async fn check_write(
         &self,
         scope: &Scope,
         org: OrgId,
@@ -746,4 +746,90 @@ pub(crate) async fn recompute(w: &mut WriteTx<'_>, starts: &[i64]) -> Result<usi
             .map_err(internal)?;
     }
     Ok(n)
+}
+
+/// One object of a batch, with its dependencies given as positions in the batch or as ids of
+/// existing objects (shared providers).
+#[derive(Debug, Clone)]
+pub struct BatchObject {
+    pub data: ObjectData,
+    pub uses: Vec<usize>,
+    pub uses_existing: Vec<ObjectId>,
+}
+
+impl Store {
+    /// Creates many objects of one town with their links in one transaction (demo data, bulk
+    /// loads): all or nothing, every object and link audited, Schutzbedarf computed once at the end.
+    pub async fn create_inventory(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        batch: &[BatchObject],
+    ) -> Result<Vec<ObjectId>> {
+        for b in batch {
+            self.check_write(scope, org, b.data.kind, b.data.shared)
+                .await?;
+        }
+        let mut w = self.begin_write(scope).await?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for b in batch {
+            ids.push(insert_object(&mut w, org, &b.data).await?);
+        }
+        for (i, b) in batch.iter().enumerate() {
+            let targets = b
+                .uses
+                .iter()
+                .map(|j| {
+                    ids.get(*j)
+                        .copied()
+                        .map(|id| (id, batch[*j].data.kind, false))
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| DomainError::field("uses", "err.choose_one"))?;
+            let mut all = targets;
+            for e in &b.uses_existing {
+                let row = sqlx::query(
+                    "SELECT kind, shared, organisation_id FROM inv_object WHERE id = $1",
+                )
+                .bind(e.0)
+                .fetch_optional(&mut *w.tx)
+                .await
+                .map_err(internal)?
+                .ok_or(DomainError::NotFound)?;
+                let kind = ObjectKind::parse(&row.try_get::<String, _>(0).map_err(internal)?)
+                    .unwrap_or(ObjectKind::System);
+                if !flag(&row, "shared") && row.try_get::<i64, _>(2).map_err(internal)? != org.0 {
+                    return Err(DomainError::field("uses", "err.link_other_town"));
+                }
+                all.push((*e, kind, true));
+            }
+            for (to, kind, _) in all {
+                if !b.data.kind.may_depend_on(kind) || to == ids[i] {
+                    return Err(DomainError::field("uses", "err.link_kind"));
+                }
+                let lid: i64 = sqlx::query("INSERT INTO inv_link (from_id, to_id, created_at) VALUES ($1, $2, $3) RETURNING id")
+                    .bind(ids[i].0)
+                    .bind(to.0)
+                    .bind(now())
+                    .fetch_one(&mut *w.tx)
+                    .await
+                    .map_err(unique_or_internal("uses"))?
+                    .try_get(0)
+                    .map_err(internal)?;
+                w.audit(
+                    Some(org),
+                    "create",
+                    "link",
+                    lid,
+                    None,
+                    Some(json!({"from_id": ids[i], "to_id": to})),
+                )
+                .await?;
+            }
+        }
+        let starts: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        recompute(&mut w, &starts).await?;
+        w.commit().await?;
+        Ok(ids)
+    }
 }
