@@ -124,14 +124,76 @@ impl Drop for Server {
     }
 }
 
-/// What the server wrote to stderr: the first lines and a count.
+/// What the server wrote to stderr: the first lines (for startup failures) and, for the
+/// report, how often each distinct message (without timestamp and colours) occurred.
 #[derive(Default)]
 struct StderrLog {
     lines: u64,
     first: Vec<String>,
+    distinct: BTreeMap<String, u64>,
 }
 
 const STDERR_KEEP: usize = 20;
+/// At most this many distinct messages are counted; the rest land in one bucket.
+const STDERR_DISTINCT: usize = 200;
+
+impl StderrLog {
+    fn add(&mut self, line: String) {
+        self.lines += 1;
+        let message = log_message(&line);
+        if self.distinct.len() < STDERR_DISTINCT || self.distinct.contains_key(&message) {
+            *self.distinct.entry(message).or_default() += 1;
+        } else {
+            *self.distinct.entry("(other messages)".into()).or_default() += 1;
+        }
+        if self.first.len() < STDERR_KEEP {
+            self.first.push(line);
+        }
+    }
+
+    /// The most frequent messages with their counts.
+    fn summary(&self, top: usize) -> String {
+        let mut by_count: Vec<(&String, &u64)> = self.distinct.iter().collect();
+        by_count.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let mut out: Vec<String> = by_count
+            .iter()
+            .take(top)
+            .map(|(m, n)| format!("  {n:>8}× {m}"))
+            .collect();
+        if by_count.len() > top {
+            out.push(format!(
+                "  … and {} more distinct messages",
+                by_count.len() - top
+            ));
+        }
+        out.join("\n")
+    }
+}
+
+/// A log line without ANSI colours and without its leading timestamp, so repeats group.
+fn log_message(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI sequence: ESC [ parameters final-byte
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let trimmed = plain.trim();
+    match trimmed.split_once(char::is_whitespace) {
+        Some((first, rest)) if first.len() >= 19 && first.as_bytes().get(10) == Some(&b'T') => {
+            rest.trim().to_string()
+        }
+        _ => trimmed.to_string(),
+    }
+}
 
 fn server_binary(bin: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let path = match bin {
@@ -175,6 +237,7 @@ async fn start_server(bin: &Path) -> anyhow::Result<Server> {
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
         .current_dir(&dir)
         .env("STADTMAUER_LOG", "warn")
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -216,10 +279,7 @@ async fn start_server(bin: &Path) -> anyhow::Result<Server> {
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
                 if let Ok(mut log) = stderr.lock() {
-                    log.lines += 1;
-                    if log.first.len() < STDERR_KEEP {
-                        log.first.push(line);
-                    }
+                    log.add(line);
                 }
             }
         });
@@ -314,8 +374,8 @@ impl Server {
 // /proc
 // ---------------------------------------------------------------------------------------------
 
-/// A `kB` field (VmRSS, VmHWM, …) of `/proc/<pid>/status`.
-fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
+/// The number of a field of `/proc/<pid>/status` (kB for VmRSS and VmHWM, a count for Threads).
+fn proc_status_num(pid: u32, field: &str) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     text.lines().find_map(|l| {
         let rest = l.strip_prefix(field)?.strip_prefix(':')?;
@@ -323,8 +383,8 @@ fn proc_status_kb(pid: u32, field: &str) -> Option<u64> {
     })
 }
 
-/// User + system CPU time of a process in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
-fn proc_cpu_ticks(pid: &str) -> Option<u64> {
+/// (user, system) CPU time of a process in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+fn proc_cpu_ticks(pid: &str) -> Option<(u64, u64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may contain spaces; the fields after it are fixed.
     let after = text.rsplit_once(')')?.1;
@@ -332,7 +392,7 @@ fn proc_cpu_ticks(pid: &str) -> Option<u64> {
     // `after` starts with field 3 (state), so field n is at index n - 3.
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
+    Some((utime, stime))
 }
 
 fn clock_ticks_per_second() -> u64 {
@@ -642,7 +702,7 @@ async fn sample_rss(pid: u32, stop: Arc<AtomicBool>) -> (u64, u64) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !stop.load(Ordering::Relaxed) {
         tick.tick().await;
-        if let Some(kb) = proc_status_kb(pid, "VmRSS") {
+        if let Some(kb) = proc_status_num(pid, "VmRSS") {
             max = max.max(kb);
             samples += 1;
         }
@@ -662,7 +722,7 @@ async fn progress(done: Arc<AtomicU64>, stop: Arc<AtomicBool>, pid: u32) {
             return;
         }
         let now = done.load(Ordering::Relaxed);
-        let rss = proc_status_kb(pid, "VmRSS").map_or(0.0, mib);
+        let rss = proc_status_num(pid, "VmRSS").map_or(0.0, mib);
         eprintln!(
             "  {:>5.1} s: {now} requests ({:.0}/s over the last 5 s), server RSS {rss:.1} MB",
             started.elapsed().as_secs_f64(),
@@ -709,7 +769,7 @@ async fn dashboard(clients: usize, duration: Duration, bin: Option<PathBuf>) -> 
     drop(probe);
     eprintln!("Probe: {}", probe_info.join("; "));
 
-    let idle_rss = proc_status_kb(server.pid, "VmRSS");
+    let idle_rss = proc_status_num(server.pid, "VmRSS");
     let ticks = clock_ticks_per_second();
     let pid_str = server.pid.to_string();
     let cpu_server_before = proc_cpu_ticks(&pid_str);
@@ -752,8 +812,8 @@ async fn dashboard(clients: usize, duration: Duration, bin: Option<PathBuf>) -> 
     let cpu_self_after = proc_cpu_ticks("self");
     let (sampled_max, samples) = sampler.await.unwrap_or((0, 0));
     reporter.abort();
-    let hwm = proc_status_kb(server.pid, "VmHWM");
-    let end_rss = proc_status_kb(server.pid, "VmRSS");
+    let hwm = proc_status_num(server.pid, "VmHWM");
+    let end_rss = proc_status_num(server.pid, "VmRSS");
     let peak_kb = sampled_max.max(hwm.unwrap_or(0));
 
     // ------------------------------------------------------------------ report
@@ -815,20 +875,31 @@ async fn dashboard(clients: usize, duration: Duration, bin: Option<PathBuf>) -> 
         cpu_self_after,
     ) {
         let cores = |t: u64| t as f64 / ticks as f64 / secs;
+        let (su, ss) = (b.0.saturating_sub(a.0), b.1.saturating_sub(a.1));
+        let (cu, cs) = (d.0.saturating_sub(c.0), d.1.saturating_sub(c.1));
         println!(
-            "CPU during load: server {:.2} cores, benchmark client {:.2} cores (machine has {})",
-            cores(b.saturating_sub(a)),
-            cores(d.saturating_sub(c)),
+            "CPU during load: server {:.2} cores (user {:.2}, system {:.2}), benchmark client {:.2} cores (user {:.2}, system {:.2}); machine has {}",
+            cores(su + ss),
+            cores(su),
+            cores(ss),
+            cores(cu + cs),
+            cores(cu),
+            cores(cs),
             std::thread::available_parallelism().map_or(0, |n| n.get())
         );
+        if let Some(threads) = proc_status_num(server.pid, "Threads") {
+            println!("server threads after load: {threads}");
+        }
     }
     {
-        let lines = server.stderr.lock().map(|l| l.lines).unwrap_or(0);
-        if lines > 0 {
-            println!(
-                "server stderr (STADTMAUER_LOG=warn), {lines} line(s):\n{}",
-                server.stderr_excerpt()
-            );
+        if let Ok(log) = server.stderr.lock() {
+            if log.lines > 0 {
+                println!(
+                    "server stderr (STADTMAUER_LOG=warn): {} line(s), by message:\n{}",
+                    log.lines,
+                    log.summary(10)
+                );
+            }
         }
     }
     println!(
@@ -914,6 +985,21 @@ mod tests {
     }
 
     #[test]
+    fn log_lines_group() {
+        let a = "\u{1b}[2m2026-11-28T00:08:11.590481Z\u{1b}[0m \u{1b}[33m WARN\u{1b}[0m web: missing key=\"x\"";
+        let b = "2026-11-28T00:09:00.000001Z  WARN web: missing key=\"x\"";
+        assert_eq!(log_message(a), "WARN web: missing key=\"x\"");
+        assert_eq!(log_message(a), log_message(b));
+        assert_eq!(log_message("Error: boom"), "Error: boom");
+        let mut log = StderrLog::default();
+        log.add(a.into());
+        log.add(b.into());
+        log.add("other".into());
+        assert_eq!(log.lines, 3);
+        assert!(log.summary(10).starts_with("         2× WARN"));
+    }
+
+    #[test]
     fn demo_password_format() {
         assert!(is_demo_password("abcde-FGHJK-23456-mnpqr"));
         assert!(!is_demo_password("abcde-FGHJK-23456"));
@@ -922,7 +1008,7 @@ mod tests {
 
     #[test]
     fn proc_self_status() {
-        assert!(proc_status_kb(std::process::id(), "VmRSS").is_some_and(|kb| kb > 0));
+        assert!(proc_status_num(std::process::id(), "VmRSS").is_some_and(|kb| kb > 0));
         assert!(proc_cpu_ticks("self").is_some());
     }
 }

@@ -6,7 +6,9 @@
 //! Knows nothing about HTTP or SQL: [`model`] validates what users type, [`graph`] computes the
 //! inheritance (fully or incrementally) and explains every inherited value.
 
+pub mod export;
 pub mod graph;
+pub mod import;
 pub mod model;
 
 pub use model::{Level, ObjectKind, Protection};

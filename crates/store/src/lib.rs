@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod backup;
 pub mod inventory;
+pub mod inventory_import;
 pub mod orgs;
 pub mod sessions;
 #[doc(hidden)]

@@ -341,7 +341,11 @@ impl Modify for TokenAuth {
 #[openapi(
     info(title = "Stadtmauer API", description = "Information security of municipalities and their Verbund. Every answer is limited to what the token's user may see."),
     paths(me, list_verbuende, list_organisations, create_organisation, get_organisation, update_organisation, delete_organisation,
-          list_contacts, create_contact, delete_contact, list_users, get_user, list_audit),
+          list_contacts, create_contact, delete_contact, list_users, get_user, list_audit,
+          crate::pages::inventory::api_list_objects, crate::pages::inventory::api_create_object,
+          crate::pages::inventory::api_get_object, crate::pages::inventory::api_update_object,
+          crate::pages::inventory::api_delete_object, crate::pages::inventory::api_links,
+          crate::pages::inventory::api_add_link, crate::pages::inventory::api_remove_link),
     components(schemas(Problem, crate::error::ProblemField, OrganisationBody)),
     modifiers(&TokenAuth)
 )]

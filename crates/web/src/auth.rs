@@ -177,48 +177,48 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let check = |given: Option<&str>| match (&expected, given) {
+        (Some(e), Some(g)) => constant_time_eq(e.as_bytes(), g.as_bytes()),
+        _ => false,
+    };
+    let refuse = |path: &str| {
+        tracing::warn!(path = %path, "request without valid CSRF token refused");
+        PageError::status(tr, StatusCode::FORBIDDEN).into_response()
+    };
+    // File uploads (multipart) carry the token in the action URL (`?csrf=`) or the header and
+    // pass through unread, so the upload route's own body limit and parser apply. Query strings
+    // are never logged and the Referrer-Policy keeps them on this site.
+    if content_type.starts_with("multipart/form-data") {
+        let query_token = req.uri().query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()
+                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
+        });
+        if !check(header_token.or(query_token).as_deref()) {
+            return refuse(req.uri().path());
+        }
+        return next.run(req).await;
+    }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => return PageError::status(tr, StatusCode::PAYLOAD_TOO_LARGE).into_response(),
     };
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    // File uploads (multipart) cannot be read here without buffering files twice; their forms
-    // carry the token in the action URL instead (`?csrf=`). Query strings are never logged and
-    // the Referrer-Policy keeps them on this site.
-    let is_multipart = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let query_token = if is_multipart {
-        parts.uri.query().and_then(|q| {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .ok()
-                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
-        })
-    } else {
-        None
-    };
-    let form_token = if is_form {
+    let form_token = if content_type.starts_with("application/x-www-form-urlencoded") {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v))
     } else {
         None
     };
-    let given = header_token.or(form_token).or(query_token);
-    let ok = match (&expected, &given) {
-        (Some(e), Some(g)) => constant_time_eq(e.as_bytes(), g.as_bytes()),
-        _ => false,
-    };
-    if !ok {
-        tracing::warn!(path = %parts.uri.path(), "request without valid CSRF token refused");
-        return PageError::status(tr, StatusCode::FORBIDDEN).into_response();
+    if !check(header_token.or(form_token).as_deref()) {
+        return refuse(parts.uri.path());
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

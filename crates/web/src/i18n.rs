@@ -43,10 +43,12 @@ impl Lang {
 const DE: &[&str] = &[
     include_str!("../i18n/de.txt"),
     include_str!("../i18n/de-inventory.txt"),
+    include_str!("../i18n/de-import.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
     include_str!("../i18n/en-inventory.txt"),
+    include_str!("../i18n/en-import.txt"),
 ];
 
 pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {

@@ -91,6 +91,32 @@ async fn every_route_keeps_towns_apart() {
         .await
         .unwrap();
     let token_a = app.token_for(COORD_A, false).await;
+    // An object and a link of each victim's Informationsverbund.
+    let mut inventory = HashMap::new();
+    for victim in [town_b, other_town] {
+        let obj = |kind: &str, name: &str| {
+            stadtmauer_inventory::model::ObjectInput {
+                kind: kind.into(),
+                name: name.into(),
+                need_a: (kind == "process").then(|| "hoch".into()),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap()
+        };
+        let p = app
+            .store
+            .create_object(&sys, victim, &obj("process", "Geheimkontakt-Prozess"))
+            .await
+            .unwrap();
+        let a = app
+            .store
+            .create_object(&sys, victim, &obj("application", "Geheimkontakt-Verfahren"))
+            .await
+            .unwrap();
+        let l = app.store.add_link(&sys, p, a).await.unwrap();
+        inventory.insert(victim, (a, l));
+    }
 
     // Two victims: a town of the same Verbund, and one of another Verbund.
     for (victim, verbund) in [(town_b, other_verbund), (other_town, other_verbund)] {
@@ -102,6 +128,8 @@ async fn every_route_keeps_towns_apart() {
             ("verbund_id", verbund.to_string()),
             ("token_id", token_b.to_string()),
             ("file", "app.css".to_string()),
+            ("object_id", inventory[&victim].0.to_string()),
+            ("link_id", inventory[&victim].1.to_string()),
         ]
         .into_iter()
         .collect();

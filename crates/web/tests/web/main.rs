@@ -4,5 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
 mod harness;
+mod import;
+mod inventory;
 mod isolation;
 mod journeys;
