@@ -40,32 +40,64 @@ fn synthesize(towns: usize, objects: usize, links: usize) -> (Vec<Obj>, Vec<(i64
     let mut rng = Rng(0x5747_4d41_5545_5221);
     let shared = 20;
     let per_town = (objects - shared) / towns;
-    let mix = [("process", 10), ("application", 20), ("system", 50), ("location", 10), ("connection", 10)];
+    let mix = [
+        ("process", 10),
+        ("application", 20),
+        ("system", 50),
+        ("location", 10),
+        ("connection", 10),
+    ];
     let mut objs = Vec::with_capacity(objects);
-    let mut by: Vec<std::collections::HashMap<&'static str, Vec<i64>>> = vec![Default::default(); towns];
+    let mut by: Vec<std::collections::HashMap<&'static str, Vec<i64>>> =
+        vec![Default::default(); towns];
     let mut next_id = 1i64;
     for _ in 0..shared {
-        objs.push(Obj { id: next_id, town: None, kind: "provider", own: None });
+        objs.push(Obj {
+            id: next_id,
+            town: None,
+            kind: "provider",
+            own: None,
+        });
         next_id += 1;
     }
     let level = |r: &mut Rng| Level::from_i64(1 + (r.next() % 3) as i64).unwrap_or(Level::Normal);
     for (t, slot) in by.iter_mut().enumerate() {
         for (kind, pct) in mix {
             for _ in 0..per_town * pct / 100 {
-                let own = (kind == "process").then(|| Protection { c: level(&mut rng), i: level(&mut rng), a: level(&mut rng) });
-                objs.push(Obj { id: next_id, town: Some(t), kind, own });
+                let own = (kind == "process").then(|| Protection {
+                    c: level(&mut rng),
+                    i: level(&mut rng),
+                    a: level(&mut rng),
+                });
+                objs.push(Obj {
+                    id: next_id,
+                    town: Some(t),
+                    kind,
+                    own,
+                });
                 slot.entry(kind).or_default().push(next_id);
                 next_id += 1;
             }
         }
     }
     let mut edges = std::collections::HashSet::with_capacity(links);
-    let pairs = [("process", "application"), ("application", "system"), ("system", "system"), ("system", "location"), ("system", "connection"), ("location", "location")];
+    let pairs = [
+        ("process", "application"),
+        ("application", "system"),
+        ("system", "system"),
+        ("system", "location"),
+        ("system", "connection"),
+        ("location", "location"),
+    ];
     while edges.len() < links {
         let t = rng.below(towns);
         if rng.below(20) == 0 {
             // Applications and systems on a shared provider.
-            let kind = if rng.below(2) == 0 { "application" } else { "system" };
+            let kind = if rng.below(2) == 0 {
+                "application"
+            } else {
+                "system"
+            };
             let from = by[t][kind][rng.below(by[t][kind].len())];
             edges.insert((from, 1 + rng.below(shared) as i64));
             continue;
@@ -93,10 +125,18 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
     let towns = 15;
     let t0 = Instant::now();
     let (objs, edges) = synthesize(towns, objects, links);
-    println!("synthetic Verbund: {towns} towns, {} objects, {} links (built in {:.0} ms)", objs.len(), edges.len(), ms(t0.elapsed()));
+    println!(
+        "synthetic Verbund: {towns} towns, {} objects, {} links (built in {:.0} ms)",
+        objs.len(),
+        edges.len(),
+        ms(t0.elapsed())
+    );
 
     // The engine in memory.
-    let nodes = objs.iter().map(|o| Node { id: o.id, source: o.own.map(Source::Own).unwrap_or(Source::Inherit) });
+    let nodes = objs.iter().map(|o| Node {
+        id: o.id,
+        source: o.own.map(Source::Own).unwrap_or(Source::Inherit),
+    });
     let mut g = Graph::new(nodes, edges.iter().copied());
     let t = Instant::now();
     let mut derived = g.propagate_all();
@@ -117,7 +157,10 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
     println!("engine  incremental, one link removed {:>9.2} ms   median of 21, {} objects recomputed on median (target < 20 ms)", median(incr.clone()), median(touched.iter().map(|x| *x as f64).collect()));
 
     if !db {
-        println!("BENCH graph engine_full_ms={full:.1} engine_incremental_ms={:.2}", median(incr));
+        println!(
+            "BENCH graph engine_full_ms={full:.1} engine_incremental_ms={:.2}",
+            median(incr)
+        );
         return Ok(());
     }
 
@@ -128,17 +171,34 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
     let store = stadtmauer_store::Store::connect(&url).await?;
     store.migrate().await?;
     let sys = store.system_scope("bench").await?;
-    let office = OrganisationInput { name: "Büro".into(), kind: "zweckverband".into(), ..Default::default() }.validate()?;
-    let (verbund, office_id) = store.create_verbund(&sys, "Synthetischer Verbund", &office).await?;
+    let office = OrganisationInput {
+        name: "Büro".into(),
+        kind: "zweckverband".into(),
+        ..Default::default()
+    }
+    .validate()?;
+    let (verbund, office_id) = store
+        .create_verbund(&sys, "Synthetischer Verbund", &office)
+        .await?;
     let sys = store.system_scope("bench").await?;
     let mut town_ids = Vec::new();
     for t in 0..towns {
-        let o = OrganisationInput { name: format!("Gemeinde {t}"), kind: OrgKind::Gemeinde.as_str().into(), ..Default::default() }.validate()?;
+        let o = OrganisationInput {
+            name: format!("Gemeinde {t}"),
+            kind: OrgKind::Gemeinde.as_str().into(),
+            ..Default::default()
+        }
+        .validate()?;
         town_ids.push(store.create_organisation(&sys, Some(verbund), &o).await?);
     }
     let t = Instant::now();
-    load(&store, &objs, &edges, &town_ids, office_id).await.context("loading the synthetic graph")?;
-    println!("store   bulk load                     {:>9.0} ms", ms(t.elapsed()));
+    load(&store, &objs, &edges, &town_ids, office_id)
+        .await
+        .context("loading the synthetic graph")?;
+    println!(
+        "store   bulk load                     {:>9.0} ms",
+        ms(t.elapsed())
+    );
     let sys = store.system_scope("bench").await?;
     let t = Instant::now();
     store.recompute_all(&sys).await?;
@@ -149,10 +209,17 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
         let t_ = rng.below(towns);
         let town_objs: Vec<&Obj> = objs.iter().filter(|o| o.town == Some(t_)).collect();
         let procs: Vec<&&Obj> = town_objs.iter().filter(|o| o.kind == "process").collect();
-        let apps: Vec<&&Obj> = town_objs.iter().filter(|o| o.kind == "application").collect();
+        let apps: Vec<&&Obj> = town_objs
+            .iter()
+            .filter(|o| o.kind == "application")
+            .collect();
         let (p, a) = (procs[rng.below(procs.len())], apps[rng.below(apps.len())]);
         let t = Instant::now();
-        if store.add_link(&sys, ObjectId(p.id), ObjectId(a.id)).await.is_ok() {
+        if store
+            .add_link(&sys, ObjectId(p.id), ObjectId(a.id))
+            .await
+            .is_ok()
+        {
             add.push(ms(t.elapsed()));
         }
     }
@@ -160,7 +227,10 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
     let t = Instant::now();
     let impact = store.provider_concentration(&sys, verbund).await?;
     let conc = ms(t.elapsed());
-    let biggest = impact.first().map(|i| (i.provider.name.clone(), i.processes.len(), i.towns)).unwrap_or_default();
+    let biggest = impact
+        .first()
+        .map(|i| (i.provider.name.clone(), i.processes.len(), i.towns))
+        .unwrap_or_default();
     println!("store   provider concentration        {conc:>9.0} ms   ({} providers; largest: {} → {} processes in {} towns) (target < 200 ms)", impact.len(), biggest.0, biggest.1, biggest.2);
     println!(
         "BENCH graph engine_full_ms={full:.1} engine_incremental_ms={:.2} store_full_ms={db_full:.0} store_link_ms={:.1} provider_concentration_ms={conc:.0}",
@@ -174,7 +244,13 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
 
 /// Inserts the synthetic objects and links directly, in one transaction per table (a bulk load
 /// is not what is measured).
-async fn load(store: &stadtmauer_store::Store, objs: &[Obj], edges: &[(i64, i64)], towns: &[OrgId], office: OrgId) -> anyhow::Result<()> {
+async fn load(
+    store: &stadtmauer_store::Store,
+    objs: &[Obj],
+    edges: &[(i64, i64)],
+    towns: &[OrgId],
+    office: OrgId,
+) -> anyhow::Result<()> {
     let mut tx = store.pool().begin().await?;
     for chunk in objs.chunks(500) {
         let mut sql = String::from("INSERT INTO inv_object (id, organisation_id, kind, name, status, shared, own_c, own_i, own_a, created_at, updated_at) VALUES ");
@@ -183,7 +259,11 @@ async fn load(store: &stadtmauer_store::Store, objs: &[Obj], edges: &[(i64, i64)
                 sql.push(',');
             }
             let org = o.town.map(|t| towns[t]).unwrap_or(office);
-            let own = |f: fn(&Protection) -> Level| o.own.map(|p| f(&p).as_i64().to_string()).unwrap_or_else(|| "NULL".into());
+            let own = |f: fn(&Protection) -> Level| {
+                o.own
+                    .map(|p| f(&p).as_i64().to_string())
+                    .unwrap_or_else(|| "NULL".into())
+            };
             sql.push_str(&format!(
                 "({}, {}, '{}', 'Objekt {}', 'active', {}, {}, {}, {}, 0, 0)",
                 o.id,

@@ -17,6 +17,8 @@
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
+
+mod graph;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use reqwest::{redirect, Client, StatusCode};
 use std::collections::BTreeMap;
@@ -63,6 +65,19 @@ enum BenchCommand {
         #[arg(long)]
         bin: Option<PathBuf>,
     },
+    /// The Schutzbedarf engine and the provider-concentration view on a synthetic Verbund of 15
+    /// towns (in memory, then through the store on SQLite).
+    Graph {
+        /// Number of objects (1,000–1,000,000).
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1_000..=1_000_000))]
+        objects: u64,
+        /// Number of links (1,000–3,000,000).
+        #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1_000..=3_000_000))]
+        links: u64,
+        /// Only the engine in memory, without the database part.
+        #[arg(long)]
+        engine_only: bool,
+    },
 }
 
 fn main() {
@@ -91,6 +106,11 @@ fn main() {
                     _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
                 }
             }
+            BenchCommand::Graph {
+                objects,
+                links,
+                engine_only,
+            } => graph::run(objects as usize, links as usize, !engine_only).await,
         }
     });
     // Client tasks may still hold connections; don't wait for them.

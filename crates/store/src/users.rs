@@ -78,41 +78,52 @@ impl Store {
         if u.disabled {
             return Ok(None);
         }
-        let grants = self.memberships_of(&[id]).await?;
-        let grants: Vec<Grant> = grants
-            .iter()
-            .map(|m| Grant {
-                organisation_id: m.organisation_id,
-                role: m.role,
-                valid_until: m.valid_until,
-            })
-            .collect();
-        // Only the organisations the grants can reach are needed: their own, and for roles held
-        // at an office, the rest of that Verbund.
-        let refs: Vec<OrgRef> = if u.is_admin {
-            self.org_refs().await?
+        // One query: every organisation the user's roles can reach (their own, and for roles held
+        // at an office, the rest of that Verbund), with the role where the user holds one.
+        let sql = if u.is_admin {
+            "SELECT o.id, o.verbund_id, o.is_office, m.role, m.valid_until FROM organisation o \
+             LEFT JOIN membership m ON m.organisation_id = o.id AND m.user_id = $1"
+                .to_string()
         } else {
-            let held = id_list(grants.iter().map(|g| g.organisation_id.0));
-            let rows = sqlx::query(&format!(
-                "SELECT id, verbund_id, is_office FROM organisation WHERE id IN {held} \
-                 OR verbund_id IN (SELECT verbund_id FROM organisation WHERE is_office = 1 AND id IN {held})"
-            ))
+            "SELECT o.id, o.verbund_id, o.is_office, m.role, m.valid_until FROM organisation o \
+             LEFT JOIN membership m ON m.organisation_id = o.id AND m.user_id = $1 \
+             WHERE o.id IN (SELECT organisation_id FROM membership WHERE user_id = $1) \
+             OR o.verbund_id IN (SELECT o2.verbund_id FROM organisation o2 JOIN membership m2 \
+             ON m2.organisation_id = o2.id WHERE m2.user_id = $1 AND o2.is_office = 1)"
+                .to_string()
+        };
+        let rows = sqlx::query(&sql)
+            .bind(id.0)
             .fetch_all(&self.pool)
             .await
             .map_err(internal)?;
-            rows.iter()
-                .map(|r| {
-                    Ok(OrgRef {
-                        id: OrgId(r.try_get("id").map_err(internal)?),
-                        verbund_id: r
-                            .try_get::<Option<i64>, _>("verbund_id")
-                            .map_err(internal)?
-                            .map(stadtmauer_core::VerbundId),
-                        is_office: flag(r, "is_office"),
-                    })
-                })
-                .collect::<Result<_>>()?
-        };
+        let mut refs: Vec<OrgRef> = Vec::with_capacity(rows.len());
+        let mut seen = std::collections::HashSet::with_capacity(rows.len());
+        let mut grants: Vec<Grant> = Vec::new();
+        for r in &rows {
+            let org = OrgId(r.try_get("id").map_err(internal)?);
+            if seen.insert(org) {
+                refs.push(OrgRef {
+                    id: org,
+                    verbund_id: r
+                        .try_get::<Option<i64>, _>("verbund_id")
+                        .map_err(internal)?
+                        .map(stadtmauer_core::VerbundId),
+                    is_office: flag(r, "is_office"),
+                });
+            }
+            if let Some(role) = r
+                .try_get::<Option<String>, _>("role")
+                .map_err(internal)?
+                .and_then(|x| Role::parse(&x))
+            {
+                grants.push(Grant {
+                    organisation_id: org,
+                    role,
+                    valid_until: r.try_get("valid_until").map_err(internal)?,
+                });
+            }
+        }
         let scope =
             Scope::resolve(id, u.is_admin, &grants, &refs, now()).named(u.display_name.clone());
         Ok(Some((u, scope)))

@@ -88,6 +88,10 @@ impl Tr {
             }
         }
     }
+    /// The text for `key` if the catalog has one, without complaint otherwise (for optional labels).
+    pub fn get(&self, key: &str) -> Option<&'static str> {
+        catalog(self.lang).get(key).copied()
+    }
     /// The text for `key` with `{name}` placeholders filled in.
     pub fn f(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut s = self.s(key).to_string();

@@ -332,13 +332,10 @@ impl AuditRow {
             .filter(|k| before.get(*k) != after.get(*k))
             .map(|k| {
                 // Field names in the user's language where the form knows them.
-                let label_key = format!("f.{k}");
-                let label = tr.s(&label_key);
-                let label = if label == label_key {
-                    k.clone()
-                } else {
-                    label.to_string()
-                };
+                let label = tr
+                    .get(&format!("f.{k}"))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| k.clone());
                 (label, show(before.get(k)), show(after.get(k)))
             })
             .collect();

@@ -39,7 +39,6 @@ pub(crate) async fn recent_rows(
     tr: Tr,
     filter: AuditFilter,
 ) -> Result<Vec<AuditRow>, DomainError> {
-    let entries = state.store.audit_entries(&me.scope, &filter).await?;
     let names: HashMap<OrgId, String> = state
         .store
         .organisations(&me.scope)
@@ -47,6 +46,18 @@ pub(crate) async fn recent_rows(
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
+    rows_named(state, me, tr, filter, &names).await
+}
+
+/// Recent audit entries as rows, with organisation names from `names`.
+async fn rows_named(
+    state: &AppState,
+    me: &CurrentUser,
+    tr: Tr,
+    filter: AuditFilter,
+    names: &HashMap<OrgId, String>,
+) -> Result<Vec<AuditRow>, DomainError> {
+    let entries = state.store.audit_entries(&me.scope, &filter).await?;
     Ok(entries
         .iter()
         .map(|e| {
@@ -73,6 +84,10 @@ pub async fn dashboard(
         Err(e) => return fail(tr, e),
     };
     let org_count = summaries.len();
+    let names: HashMap<OrgId, String> = summaries
+        .iter()
+        .map(|s| (s.organisation.id, s.organisation.name.clone()))
+        .collect();
     let mut blocks = Vec::new();
     for v in verbuende {
         let members: Vec<OrgSummary> = summaries
@@ -95,7 +110,7 @@ pub async fn dashboard(
     let rows = if me.scope.with(Access::Read).is_empty() {
         Vec::new()
     } else {
-        match recent_rows(
+        match rows_named(
             &state,
             &me,
             tr,
@@ -103,6 +118,7 @@ pub async fn dashboard(
                 limit: 8,
                 ..Default::default()
             },
+            &names,
         )
         .await
         {
