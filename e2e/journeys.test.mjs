@@ -459,3 +459,202 @@ test('e. reading works without JavaScript', { timeout: TEST_TIMEOUT }, async () 
     await context.close();
   }
 });
+
+test('f. coordinator imports a CSV into the Informationsverbund; office officer checks provider concentration', { timeout: 120_000 }, async () => {
+  // --- 1. The town's Informationsverbund (demo inventory) -------------------------------------
+  const context = await newContext();
+  let orgId;
+  try {
+    const page = await newPage(context, 'inventory');
+    await logIn(page, COORDINATOR);
+    await Promise.all([
+      page.waitForURL(/\/organisations\/\d+$/),
+      page.getByRole('link', { name: TOWN, exact: true }).first().click(),
+    ]);
+    await page.getByRole('heading', { level: 1, name: TOWN }).waitFor();
+    await Promise.all([
+      page.waitForURL(/\/organisations\/\d+\/inventory$/),
+      page.getByRole('link', { name: 'Informationsverbund', exact: true }).click(),
+    ]);
+    orgId = Number(new URL(page.url()).pathname.split('/')[2]);
+    assert.ok(orgId > 0, `organisation id from ${page.url()}`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    // The demo loaded an inventory for the town: processes and applications are listed.
+    for (const name of ['Einwohnermeldewesen', 'Meldewesen (MeldeWerk)']) {
+      await page.locator('#inv-objects').getByRole('link', { name, exact: true }).waitFor();
+    }
+    const before = await mainText(page);
+    assert.ok(!before.includes('Wohngeld'), 'nothing called Wohngeld before the import');
+    await axeCheck(page, 'inventory (coordinator)');
+    await screenshot(page, 'inventory.png');
+
+    // --- 2. Import a CSV: upload, preview (dry run), commit ------------------------------------
+    const importLink = page.locator(`main a[href="/organisations/${orgId}/import"]`);
+    if ((await importLink.count()) > 0) {
+      await Promise.all([page.waitForURL(/\/import$/), importLink.first().click()]);
+    } else {
+      console.log(`note: the inventory page has no link to /organisations/${orgId}/import; opened by URL`);
+      await page.goto(url(`/organisations/${orgId}/import`));
+    }
+    await page.getByRole('heading', { level: 1, name: 'Inventar importieren' }).waitFor();
+    await axeCheck(page, 'import upload (coordinator)');
+
+    const csv = [
+      'Art;Name;Hersteller;Version;Betriebsart;Abhängig von;Vertraulichkeit;Integrität;Verfügbarkeit',
+      'Anwendung;Wohngeld (WoGeWeb);Sozialsoft eG;2.1;Dienstleister;;;;',
+      'Geschäftsprozess;Wohngeld;;;;Wohngeld (WoGeWeb);hoch;hoch;normal',
+      '',
+    ].join('\r\n');
+    const csvPath = path.join(run.tmp, 'wohngeld-inventar.csv');
+    fs.writeFileSync(csvPath, csv, 'utf8');
+    await page.setInputFiles('#file', csvPath);
+    const [previewResp] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/organisations/${orgId}/import`,
+      ),
+      page.getByRole('button', { name: 'Vorschau', exact: true }).click(),
+    ]);
+    await page.getByRole('heading', { level: 1, name: 'Import prüfen (Probelauf)' }).waitFor();
+    const previewText = await mainText(page);
+    assert.equal(previewResp.status(), 200, `preview answered ${previewResp.status()}:\n${previewText.slice(0, 1500)}`);
+    assert.equal(await page.locator('#import-errors').count(), 0, 'the preview reports no errors');
+    assert.match(previewText, /2 Zeilen: 2 neu, 0 zu aktualisieren, neue Abhängigkeiten: 1/);
+
+    // The suggested mapping: one select per column, preset from the headers.
+    const expectedMapping = ['kind', 'name', 'vendor', 'version', 'operating_model', 'depends_on', 'need_c', 'need_i', 'need_a'];
+    for (const [i, field] of expectedMapping.entries()) {
+      assert.equal(await page.inputValue(`#map_${i}`), field, `column ${i} is mapped to ${field}`);
+    }
+    // The rows that will be created.
+    const rows = page.getByRole('table', { name: 'Zeilen' }).locator('tbody tr');
+    assert.equal(await rows.count(), 2);
+    const rowTexts = await rows.allInnerTexts();
+    assert.match(rowTexts[0], /neu\s+Anwendung\s+Wohngeld \(WoGeWeb\)/);
+    assert.match(rowTexts[0], /in Ordnung/);
+    assert.match(rowTexts[1], /neu\s+Geschäftsprozess\s+Wohngeld\s+Wohngeld \(WoGeWeb\)/);
+    assert.match(rowTexts[1], /in Ordnung/);
+
+    await axeCheck(page, 'import preview (coordinator)');
+    await screenshot(page, 'import-preview.png');
+
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === `/organisations/${orgId}/inventory`),
+      page.getByRole('button', { name: 'Übernehmen', exact: true }).click(),
+    ]);
+    const objects = page.locator('#inv-objects');
+    await objects.getByRole('link', { name: 'Wohngeld', exact: true }).waitFor();
+    await objects.getByRole('link', { name: 'Wohngeld (WoGeWeb)', exact: true }).waitFor();
+    const processRow = await objects.locator('tr', { has: page.getByRole('link', { name: 'Wohngeld', exact: true }) }).innerText();
+    assert.match(processRow, /hoch\s+hoch\s+normal/, `process row shows C/I/A: ${processRow}`);
+
+    // --- 3. Object pages: Schutzbedarf, dependency diagram, inheritance -------------------------
+    /** {dimension: {level, why}} from the Schutzbedarf table of an object page. */
+    const needs = async () => {
+      const table = page.locator('section[aria-labelledby="need-h"] table').first();
+      const out = {};
+      for (const tr of await table.locator('tbody tr').all()) {
+        const dim = (await tr.locator('th').innerText()).trim();
+        const tds = tr.locator('td');
+        out[dim] = { level: (await tds.nth(0).innerText()).trim(), why: (await tds.nth(1).innerText()).trim() };
+      }
+      return out;
+    };
+    const checkDiagram = async (label) => {
+      const img = page.locator('main img[src$="/diagram.svg"]');
+      assert.equal(await img.count(), 1, `${label}: one diagram image`);
+      const src = await img.getAttribute('src');
+      await page.waitForFunction((s) => {
+        const i = document.querySelector(`img[src="${s}"]`);
+        return i && i.complete;
+      }, src);
+      const width = await img.evaluate((i) => i.naturalWidth);
+      assert.ok(width > 0, `${label}: the diagram image loaded (naturalWidth ${width})`);
+      const fetched = await page.evaluate(async (s) => {
+        const r = await fetch(s);
+        return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+      }, src);
+      assert.equal(fetched.status, 200, `${label}: ${src} answered ${fetched.status}`);
+      assert.match(fetched.type || '', /^image\/svg\+xml/, `${label}: content type of ${src}`);
+      assert.ok(fetched.text.startsWith('<svg'), `${label}: ${src} starts with <svg: ${fetched.text.slice(0, 80)}`);
+      assert.ok(fetched.text.includes('Wohngeld'), `${label}: the diagram names Wohngeld`);
+      return src;
+    };
+
+    await Promise.all([
+      page.waitForURL(/\/inventory\/\d+$/),
+      objects.getByRole('link', { name: 'Wohngeld', exact: true }).click(),
+    ]);
+    await page.getByRole('heading', { level: 1, name: 'Wohngeld', exact: true }).waitFor();
+    const processUrl = page.url();
+    const own = await needs();
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(own).map(([k, v]) => [k, v.level])),
+      { Vertraulichkeit: 'hoch', Integrität: 'hoch', Verfügbarkeit: 'normal' },
+      'the process carries the imported Schutzbedarf',
+    );
+    for (const v of Object.values(own)) assert.equal(v.why, 'direkt beim Geschäftsprozess festgelegt');
+    await checkDiagram('process');
+    await axeCheck(page, 'object: process (coordinator)');
+
+    await Promise.all([
+      page.waitForURL(/\/inventory\/\d+$/),
+      page.locator('section[aria-labelledby="links-h"]').getByRole('link', { name: 'Wohngeld (WoGeWeb)', exact: true }).click(),
+    ]);
+    await page.getByRole('heading', { level: 1, name: 'Wohngeld (WoGeWeb)', exact: true }).waitFor();
+    const inherited = await needs();
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(inherited).map(([k, v]) => [k, v.level])),
+      { Vertraulichkeit: 'hoch', Integrität: 'hoch', Verfügbarkeit: 'normal' },
+      'the application inherits the process’s Schutzbedarf',
+    );
+    // "hoch" comes from the process; "normal" is the floor, which the app explains as such.
+    for (const dim of ['Vertraulichkeit', 'Integrität']) {
+      assert.equal(inherited[dim].why, 'geerbt von: Wohngeld', `${dim}: why`);
+    }
+    assert.equal(inherited['Verfügbarkeit'].why, 'normal: kein abhängiges Objekt verlangt mehr');
+    // The explanation links back to the process.
+    const back = page.locator('section[aria-labelledby="need-h"] a', { hasText: /^Wohngeld$/ }).first();
+    assert.equal(new URL(await back.getAttribute('href'), processUrl).href, processUrl);
+    const facts = await page.locator('section[aria-labelledby="facts-h"]').innerText();
+    for (const f of ['Sozialsoft eG', '2.1', 'beim Dienstleister']) assert.ok(facts.includes(f), `facts show ${f}`);
+    await checkDiagram('application');
+    await axeCheck(page, 'object: application (coordinator)');
+    await screenshot(page, 'object.png');
+    assertNoBrowserErrors('inventory');
+  } finally {
+    await context.close();
+  }
+
+  // --- 4. Provider concentration of the Verbund, as the office officer --------------------------
+  const officeContext = await newContext();
+  try {
+    const page = await newPage(officeContext, 'providers');
+    await logIn(page, OFFICE);
+    await page.goto(url('/verbuende'));
+    await Promise.all([
+      page.waitForURL(/\/verbuende\/\d+$/),
+      page.locator('main a[href^="/verbuende/"]').first().click(),
+    ]);
+    await Promise.all([
+      page.waitForURL(/\/verbuende\/\d+\/providers$/),
+      page.getByRole('link', { name: 'Abhängigkeit von Dienstleistern' }).click(),
+    ]);
+    await page.getByRole('heading', { level: 1, name: /^Dienstleister-Konzentration: / }).waitFor();
+    const text = await mainText(page);
+    for (const p of ['Kommunale Datenzentrale Nord (fiktiv)', 'Musterau-Net GmbH (fiktiv)', 'Mailcloud Kommunal (fiktiv)']) {
+      assert.ok(text.includes(p), `providers page lists ${p}`);
+    }
+    const img = page.locator('main img[src$="/providers.svg"]');
+    assert.equal(await img.count(), 1, 'one provider graph');
+    await page.waitForFunction(() => {
+      const i = document.querySelector('main img[src$="/providers.svg"]');
+      return i && i.complete;
+    });
+    assert.ok((await img.evaluate((i) => i.naturalWidth)) > 0, 'the provider graph loaded');
+    await axeCheck(page, 'providers (office)');
+    await screenshot(page, 'providers.png');
+    assertNoBrowserErrors('providers');
+  } finally {
+    await officeContext.close();
+  }
+});

@@ -48,6 +48,7 @@ fn contact(row: &AnyRow) -> Result<Contact> {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OrgSummary {
     pub organisation: Organisation,
+    pub verbund_name: Option<String>,
     pub users: i64,
     pub contacts: i64,
     /// When the organisation's records last changed (from the audit log).
@@ -212,41 +213,40 @@ impl Store {
         organisation(&row)
     }
 
-    /// The dashboard's list: every visible organisation with a few counts.
+    /// The dashboard's list: every visible organisation with a few counts and its Verbund's
+    /// name, in one query (the dashboard is the most visited page). The last change is the
+    /// newest audit entry by sequence number, which the (organisation_id, seq) index finds
+    /// without a scan.
     pub async fn org_summaries(&self, scope: &Scope) -> Result<Vec<OrgSummary>> {
-        let orgs = self.organisations(scope).await?;
-        let ids = id_list(orgs.iter().map(|o| o.id.0));
-        // One round trip for all three figures. The last change is the newest audit entry by
-        // sequence number, which the (organisation_id, seq) index finds without a scan.
-        let rows = sqlx::query(&format!(
-            "SELECT 'u' AS t, organisation_id AS org, COUNT(*) AS n FROM membership WHERE organisation_id IN {ids} GROUP BY organisation_id \
-             UNION ALL SELECT 'c', organisation_id, COUNT(*) FROM contact WHERE organisation_id IN {ids} GROUP BY organisation_id \
-             UNION ALL SELECT 'a', a.organisation_id, a.at FROM audit_log a JOIN (SELECT MAX(seq) AS s FROM audit_log \
-             WHERE organisation_id IN {ids} GROUP BY organisation_id) m ON a.seq = m.s"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(internal)?;
-        let mut figures: std::collections::HashMap<(String, i64), i64> =
-            std::collections::HashMap::new();
-        for r in &rows {
-            let t: String = r.try_get(0).map_err(internal)?;
-            let org: Option<i64> = r.try_get(1).map_err(internal)?;
-            let n: i64 = r.try_get(2).map_err(internal)?;
-            if let Some(org) = org {
-                figures.insert((t, org), n);
-            }
-        }
-        let get = |t: &str, o: OrgId| figures.get(&(t.to_string(), o.0)).copied();
-        Ok(orgs
-            .into_iter()
-            .map(|o| OrgSummary {
-                users: get("u", o.id).unwrap_or(0),
-                contacts: get("c", o.id).unwrap_or(0),
-                last_change: get("a", o.id),
-                organisation: o,
+        let cols = ORG_COLUMNS
+            .split(", ")
+            .map(|c| format!("o.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols}, v.name AS verbund_name, \
+             (SELECT COUNT(*) FROM membership m WHERE m.organisation_id = o.id) AS users, \
+             (SELECT COUNT(*) FROM contact c WHERE c.organisation_id = o.id) AS contacts, \
+             (SELECT a.at FROM audit_log a WHERE a.organisation_id = o.id ORDER BY a.seq DESC LIMIT 1) AS last_change \
+             FROM organisation o LEFT JOIN verbund v ON v.id = o.verbund_id WHERE o.id IN {} \
+             ORDER BY o.verbund_id, o.is_office DESC, CASE o.kind WHEN 'kreis' THEN 0 ELSE 1 END, o.name",
+            id_list(scope.visible().map(|o| o.0))
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrgSummary {
+                    organisation: organisation(r)?,
+                    verbund_name: r.try_get("verbund_name").map_err(internal)?,
+                    users: r.try_get("users").map_err(internal)?,
+                    contacts: r.try_get("contacts").map_err(internal)?,
+                    last_change: r.try_get("last_change").map_err(internal)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Adds an organisation to a Verbund (managers of that Verbund) or, without Verbund, as a town of

@@ -98,6 +98,42 @@ impl Store {
         .transpose()
     }
 
+    /// The live session for a cookie value with its user and scope, in two queries (the path
+    /// of every page request). The user part is `None` for a disabled account.
+    pub async fn session_scope(
+        &self,
+        id: &str,
+    ) -> Result<Option<(SessionRecord, Option<(stadtmauer_core::user::User, Scope)>)>> {
+        let cols = crate::users::USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT s.id_hash, s.user_id, s.csrf_token, s.mfa_pending, s.last_seen_at, s.expires_at, {cols} \
+             FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"
+        ))
+        .bind(secret_hash(id))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        let Some(r) = row else { return Ok(None) };
+        let session = SessionRecord {
+            id_hash: r.try_get("id_hash").map_err(internal)?,
+            user_id: UserId(r.try_get("user_id").map_err(internal)?),
+            csrf_token: r.try_get("csrf_token").map_err(internal)?,
+            mfa_pending: flag(&r, "mfa_pending"),
+            last_seen_at: r.try_get("last_seen_at").map_err(internal)?,
+            expires_at: r.try_get("expires_at").map_err(internal)?,
+        };
+        let u = crate::users::user(&r)?;
+        if u.disabled || session.mfa_pending {
+            return Ok(Some((session, None)));
+        }
+        Ok(Some((session, Some(self.resolve_scope(u).await?))))
+    }
+
     /// Extends an idle session. Called at most once a minute per session to keep reads cheap.
     pub async fn touch_session(&self, id_hash: &str, idle_ttl: i64) -> Result<()> {
         let t = now();
@@ -299,6 +335,54 @@ impl Store {
         }
         w.audit(None, "revoke", "api_token", id, None, None).await?;
         w.commit().await
+    }
+
+    /// The user and scope of a bearer token (narrowed for read-only tokens), in two queries;
+    /// `None` for unknown, revoked or expired tokens and disabled users.
+    pub async fn token_scope(
+        &self,
+        plain: &str,
+    ) -> Result<Option<(stadtmauer_core::user::User, Scope)>> {
+        let t = now();
+        let hash = secret_hash(plain);
+        let cols = crate::users::USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT k.read_only, k.last_used_at, {cols} FROM api_token k JOIN app_user u ON u.id = k.user_id \
+             WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)"
+        ))
+        .bind(&hash)
+        .bind(t)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        let Some(r) = row else { return Ok(None) };
+        let last: Option<i64> = r.try_get("last_used_at").map_err(internal)?;
+        if last.is_none_or(|l| l < t - 60) {
+            sqlx::query("UPDATE api_token SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(t)
+                .bind(&hash)
+                .execute(&self.pool)
+                .await
+                .map_err(internal)?;
+        }
+        let read_only = flag(&r, "read_only");
+        let u = crate::users::user(&r)?;
+        if u.disabled {
+            return Ok(None);
+        }
+        let (u, scope) = self.resolve_scope(u).await?;
+        Ok(Some((
+            u,
+            if read_only {
+                scope.into_read_only()
+            } else {
+                scope
+            },
+        )))
     }
 
     /// The user a bearer token belongs to, and whether it is read-only; `None` for unknown,

@@ -8,9 +8,10 @@ use stadtmauer_core::scope::{Grant, OrgRef};
 use stadtmauer_core::user::{Membership, MembershipData, Role, User, UserData};
 use stadtmauer_core::{now, Access, DomainError, MembershipId, OrgId, Scope, UserId};
 
-const USER_COLUMNS: &str = "id, email, display_name, is_admin, totp_secret, language, disabled";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, display_name, is_admin, totp_secret, language, disabled";
 
-fn user(row: &AnyRow) -> Result<User> {
+pub(crate) fn user(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: UserId(row.try_get("id").map_err(internal)?),
         email: row.try_get("email").map_err(internal)?,
@@ -78,6 +79,12 @@ impl Store {
         if u.disabled {
             return Ok(None);
         }
+        self.resolve_scope(u).await.map(Some)
+    }
+
+    /// The scope of a loaded, enabled user.
+    pub(crate) async fn resolve_scope(&self, u: User) -> Result<(User, Scope)> {
+        let id = u.id;
         // One query: every organisation the user's roles can reach (their own, and for roles held
         // at an office, the rest of that Verbund), with the role where the user holds one.
         let sql = if u.is_admin {
@@ -126,7 +133,7 @@ impl Store {
         }
         let scope =
             Scope::resolve(id, u.is_admin, &grants, &refs, now()).named(u.display_name.clone());
-        Ok(Some((u, scope)))
+        Ok((u, scope))
     }
 
     async fn memberships_of(&self, users: &[UserId]) -> Result<Vec<Membership>> {

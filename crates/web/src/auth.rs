@@ -93,32 +93,30 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         });
     let mut pre_token = None;
     if let Some(id) = cookie_value(&headers, SESSION_COOKIE) {
-        match state.store.session(id).await {
-            Ok(Some(s)) if s.mfa_pending => {
+        match state.store.session_scope(id).await {
+            Ok(Some((s, _))) if s.mfa_pending => {
                 req.extensions_mut().insert(CsrfToken(s.csrf_token.clone()));
                 req.extensions_mut().insert(PendingMfa(s));
             }
-            Ok(Some(s)) => {
-                if let Ok(Some((user, scope))) = state.store.scope_for(s.user_id).await {
-                    if stadtmauer_core::now() - s.last_seen_at > 60 {
-                        if let Err(e) = state
-                            .store
-                            .touch_session(&s.id_hash, state.config.session_idle_secs)
-                            .await
-                        {
-                            tracing::warn!(error = %e, "could not extend session");
-                        }
+            Ok(Some((s, Some((user, scope))))) => {
+                if stadtmauer_core::now() - s.last_seen_at > 60 {
+                    if let Err(e) = state
+                        .store
+                        .touch_session(&s.id_hash, state.config.session_idle_secs)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not extend session");
                     }
-                    lang = Lang::parse(&user.language).unwrap_or(lang);
-                    req.extensions_mut().insert(CsrfToken(s.csrf_token.clone()));
-                    req.extensions_mut().insert(CurrentUser {
-                        user,
-                        scope,
-                        session: s,
-                    });
                 }
+                lang = Lang::parse(&user.language).unwrap_or(lang);
+                req.extensions_mut().insert(CsrfToken(s.csrf_token.clone()));
+                req.extensions_mut().insert(CurrentUser {
+                    user,
+                    scope,
+                    session: s,
+                });
             }
-            Ok(None) => {}
+            Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "session lookup failed"),
         }
     }
@@ -344,23 +342,12 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthenticated)?;
-        let (user, read_only) = state
-            .store
-            .token_user(token)
-            .await
-            .map_err(ApiError::Domain)?
-            .ok_or(ApiError::Unauthenticated)?;
         let (_, scope) = state
             .store
-            .scope_for(user)
+            .token_scope(token)
             .await
             .map_err(ApiError::Domain)?
             .ok_or(ApiError::Unauthenticated)?;
-        let scope = if read_only {
-            scope.into_read_only()
-        } else {
-            scope
-        };
         Ok(ApiUser { scope })
     }
 }

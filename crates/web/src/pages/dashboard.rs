@@ -79,10 +79,19 @@ pub async fn dashboard(
         Ok(s) => s,
         Err(e) => return fail(tr, e),
     };
-    let verbuende = match state.store.verbuende(&me.scope).await {
-        Ok(v) => v,
-        Err(e) => return fail(tr, e),
-    };
+    // The Verbünde to show are those of the visible organisations; their names came along.
+    let mut verbuende: Vec<Verbund> = Vec::new();
+    for sm in &summaries {
+        if let (Some(id), Some(name)) = (sm.organisation.verbund_id, &sm.verbund_name) {
+            if !verbuende.iter().any(|v| v.id == id) {
+                verbuende.push(Verbund {
+                    id,
+                    name: name.clone(),
+                });
+            }
+        }
+    }
+    verbuende.sort_by(|a, b| a.name.cmp(&b.name));
     let org_count = summaries.len();
     let names: HashMap<OrgId, String> = summaries
         .iter()

@@ -1498,7 +1498,7 @@ fn diagram_svg(
             r##"<g><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="4" fill="#ffffff" stroke="{stroke}" stroke-width="{sw}"/><rect x="{x}" y="{y}" width="8" height="{BOX_H}" fill="{}"/>"##,
             level_colour(max)
         );
-        let name = shorten(&o.data.name, 29);
+        let name = shorten(&o.data.name, 24);
         let _ = write!(
             s,
             r##"<text x="{}" y="{}" font-weight="bold" fill="#1b1f24">{}</text><text x="{}" y="{}" font-size="11" fill="#4a5560">{}</text></g>"##,
@@ -1748,7 +1748,7 @@ pub async fn providers_svg(
             r##"<g><rect x="{px}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="4" fill="#ffffff" stroke="#6b7680"/><text x="{}" y="{}" font-weight="bold" fill="#1b1f24">{}</text><text x="{}" y="{}" font-size="11" fill="#4a5560">{}</text></g>"##,
             px + 10,
             y + 20,
-            xml(&shorten(&p.provider.name, 29)),
+            xml(&shorten(&p.provider.name, 24)),
             px + 10,
             y + 39,
             xml(&line)
@@ -1762,7 +1762,7 @@ pub async fn providers_svg(
             r##"<g><rect x="{tx}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="4" fill="#ffffff" stroke="#6b7680"/><text x="{}" y="{}" font-weight="bold" fill="#1b1f24">{}</text><text x="{}" y="{}" font-size="11" fill="#4a5560">{}</text></g>"##,
             tx + 10,
             y + 20,
-            xml(&shorten(name, 29)),
+            xml(&shorten(name, 24)),
             tx + 10,
             y + 39,
             xml(&line)

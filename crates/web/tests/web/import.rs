@@ -91,7 +91,7 @@ async fn upload_preview_commit_and_export() {
     assert!(r.body.contains("Windows-1252"));
     assert!(r
         .body
-        .contains("3 Zeilen: 3 neu, 0 zu aktualisieren, 2 neue Abhängigkeiten"));
+        .contains("3 Zeilen: 3 neu, 0 zu aktualisieren, neue Abhängigkeiten: 2"));
     assert!(r.body.contains("<option value=\"need_i\" selected>"));
     assert!(r.body.contains(&format!(
         "formaction=\"/organisations/{a}/import/commit?csrf={csrf}\""
