@@ -17,6 +17,7 @@ use stadtmauer_inventory::model::{
     Level, Link, Object, ObjectData, ObjectKind, ObjectRef, OperatingModel, Override, Protection,
     Status,
 };
+use std::collections::HashMap;
 
 const COLUMNS: &str = "o.id, o.organisation_id, o.kind, o.name, o.description, o.owner, o.status, o.data_personal, o.data_special, \
     o.data_classified, o.vendor, o.product, o.version, o.operating_model, o.vendor_country, o.system_type, o.item_count, o.contract, \
@@ -544,29 +545,62 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
+        // The Verbund's links and processes in two queries, then one walk upstream per provider
+        // in memory: far cheaper than a recursive query per provider on large inventories.
+        let links = sqlx::query(
+            "SELECT l.from_id, l.to_id FROM inv_link l JOIN inv_object t ON t.id = l.to_id \
+             WHERE t.organisation_id IN (SELECT id FROM organisation WHERE verbund_id = $1)",
+        )
+        .bind(verbund.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let mut users_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for r in &links {
+            let (f, t): (i64, i64) = (
+                r.try_get(0).map_err(internal)?,
+                r.try_get(1).map_err(internal)?,
+            );
+            users_of.entry(t).or_default().push(f);
+        }
+        let process_rows = sqlx::query(&format!(
+            "SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.eff_c, o.eff_i, o.eff_a, g.name AS town \
+             FROM inv_object o JOIN organisation g ON g.id = o.organisation_id \
+             WHERE o.kind = 'process' AND g.verbund_id = $1 AND o.organisation_id IN {}",
+            id_list(readable.iter().map(|o| o.0))
+        ))
+        .bind(verbund.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let mut visible: HashMap<i64, (ObjectRef, String, Protection)> =
+            HashMap::with_capacity(process_rows.len());
+        for r in &process_rows {
+            let o = object_ref(r, "")?;
+            let town: String = r.try_get("town").map_err(internal)?;
+            visible.insert(
+                o.id.0,
+                (o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)),
+            );
+        }
         let mut out = Vec::new();
         for p in &providers {
             let provider = object_ref(p, "")?;
-            let rows = sqlx::query(&format!(
-                "WITH RECURSIVE up(id) AS (SELECT CAST($1 AS BIGINT) UNION SELECT l.from_id FROM inv_link l JOIN up ON l.to_id = up.id) \
-                 SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.eff_c, o.eff_i, o.eff_a, g.name AS town \
-                 FROM up JOIN inv_object o ON o.id = up.id JOIN organisation g ON g.id = o.organisation_id \
-                 WHERE o.kind = 'process' AND o.organisation_id IN {} ORDER BY g.name, o.name",
-                id_list(readable.iter().map(|o| o.0))
-            ))
-            .bind(provider.id.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(internal)?;
+            let mut seen: std::collections::HashSet<i64> =
+                std::collections::HashSet::from([provider.id.0]);
+            let mut stack = vec![provider.id.0];
             let mut processes = Vec::new();
-            for r in &rows {
-                let eff = triple(r, "eff").unwrap_or(Protection::NORMAL);
-                processes.push((
-                    object_ref(r, "")?,
-                    r.try_get::<String, _>("town").map_err(internal)?,
-                    eff,
-                ));
+            while let Some(n) = stack.pop() {
+                if let Some(found) = visible.get(&n) {
+                    processes.push(found.clone());
+                }
+                for f in users_of.get(&n).into_iter().flatten() {
+                    if seen.insert(*f) {
+                        stack.push(*f);
+                    }
+                }
             }
+            processes.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.name.cmp(&b.0.name)));
             let mut towns: Vec<OrgId> = processes
                 .iter()
                 .map(|(p, _, _)| p.organisation_id)
