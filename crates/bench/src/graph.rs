@@ -238,7 +238,11 @@ pub async fn run(objects: usize, links: usize, db: bool) -> anyhow::Result<()> {
         median(add)
     );
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("STADTMAUER_BENCH_KEEP").is_some() {
+        println!("database kept: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }
 

@@ -566,10 +566,19 @@ impl Store {
             .try_get::<Option<String>, _>(0)
             .map_err(internal)?
             .unwrap_or_default();
-        let mut users_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        // Dense indices, so each walk marks visits in a vector instead of a hash set.
+        let mut index: HashMap<i64, u32> = HashMap::new();
+        let mut users_of: Vec<Vec<u32>> = Vec::new();
+        let mut slot = |id: i64, users_of: &mut Vec<Vec<u32>>| -> u32 {
+            *index.entry(id).or_insert_with(|| {
+                users_of.push(Vec::new());
+                (users_of.len() - 1) as u32
+            })
+        };
         let mut numbers = pairs.split(' ').filter_map(|n| n.parse::<i64>().ok());
         while let (Some(f), Some(t)) = (numbers.next(), numbers.next()) {
-            users_of.entry(t).or_default().push(f);
+            let (fi, ti) = (slot(f, &mut users_of), slot(t, &mut users_of));
+            users_of[ti as usize].push(fi);
         }
         let process_rows = sqlx::query(&format!(
             "SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.eff_c, o.eff_i, o.eff_a, g.name AS town \
@@ -581,30 +590,33 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        let mut visible: HashMap<i64, (ObjectRef, String, Protection)> =
-            HashMap::with_capacity(process_rows.len());
+        let mut visible: Vec<Option<(ObjectRef, String, Protection)>> = vec![None; users_of.len()];
         for r in &process_rows {
             let o = object_ref(r, "")?;
             let town: String = r.try_get("town").map_err(internal)?;
-            visible.insert(
-                o.id.0,
-                (o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)),
-            );
+            if let Some(&i) = index.get(&o.id.0) {
+                visible[i as usize] =
+                    Some((o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)));
+            }
         }
+        let mut stamp = vec![u32::MAX; users_of.len()];
         let mut out = Vec::new();
-        for p in &providers {
+        for (walk, p) in providers.iter().enumerate() {
             let provider = object_ref(p, "")?;
-            let mut seen: std::collections::HashSet<i64> =
-                std::collections::HashSet::from([provider.id.0]);
-            let mut stack = vec![provider.id.0];
             let mut processes = Vec::new();
-            while let Some(n) = stack.pop() {
-                if let Some(found) = visible.get(&n) {
-                    processes.push(found.clone());
-                }
-                for f in users_of.get(&n).into_iter().flatten() {
-                    if seen.insert(*f) {
-                        stack.push(*f);
+            if let Some(&start) = index.get(&provider.id.0) {
+                let walk = walk as u32;
+                stamp[start as usize] = walk;
+                let mut stack = vec![start];
+                while let Some(n) = stack.pop() {
+                    if let Some(found) = &visible[n as usize] {
+                        processes.push(found.clone());
+                    }
+                    for &f in &users_of[n as usize] {
+                        if stamp[f as usize] != walk {
+                            stamp[f as usize] = walk;
+                            stack.push(f);
+                        }
                     }
                 }
             }

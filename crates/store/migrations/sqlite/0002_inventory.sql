@@ -48,7 +48,8 @@ CREATE TABLE inv_link (
     created_at INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX inv_link_pair ON inv_link (from_id, to_id);
-CREATE INDEX inv_link_to ON inv_link (to_id);
+-- (to_id, from_id) covers the walks upstream without touching the table.
+CREATE INDEX inv_link_to ON inv_link (to_id, from_id);
 
 CREATE TABLE inv_software (
     id INTEGER PRIMARY KEY,
