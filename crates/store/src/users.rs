@@ -85,49 +85,59 @@ impl Store {
     /// The scope of a loaded, enabled user.
     pub(crate) async fn resolve_scope(&self, u: User) -> Result<(User, Scope)> {
         let id = u.id;
-        // One query: every organisation the user's roles can reach (their own, and for roles held
-        // at an office, the rest of that Verbund), with the role where the user holds one.
-        let sql = if u.is_admin {
-            "SELECT o.id, o.verbund_id, o.is_office, m.role, m.valid_until FROM organisation o \
-             LEFT JOIN membership m ON m.organisation_id = o.id AND m.user_id = $1"
-                .to_string()
+        // One query, one row: every organisation the user's roles can reach (their own, and for
+        // roles held at an office, the rest of that Verbund), with the role where the user holds
+        // one, aggregated into one text value. Every request resolves a scope, and sqlx hands
+        // SQLite rows over one at a time between threads, so one row instead of dozens matters.
+        let aggregate = match self.backend {
+            crate::Backend::Sqlite => "group_concat",
+            crate::Backend::Postgres => "string_agg",
+        };
+        let item = "CAST(o.id AS TEXT) || ',' || COALESCE(CAST(o.verbund_id AS TEXT), '') || ',' || \
+                    CAST(o.is_office AS TEXT) || ',' || COALESCE(m.role, '') || ',' || COALESCE(CAST(m.valid_until AS TEXT), '')";
+        let filter = if u.is_admin {
+            ""
         } else {
-            "SELECT o.id, o.verbund_id, o.is_office, m.role, m.valid_until FROM organisation o \
-             LEFT JOIN membership m ON m.organisation_id = o.id AND m.user_id = $1 \
-             WHERE o.id IN (SELECT organisation_id FROM membership WHERE user_id = $1) \
+            " WHERE o.id IN (SELECT organisation_id FROM membership WHERE user_id = $1) \
              OR o.verbund_id IN (SELECT o2.verbund_id FROM organisation o2 JOIN membership m2 \
              ON m2.organisation_id = o2.id WHERE m2.user_id = $1 AND o2.is_office = 1)"
-                .to_string()
         };
-        let rows = sqlx::query(&sql)
+        let sql = format!(
+            "SELECT {aggregate}({item}, ';') FROM organisation o \
+             LEFT JOIN membership m ON m.organisation_id = o.id AND m.user_id = $1{filter}"
+        );
+        let row = sqlx::query(&sql)
             .bind(id.0)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await
             .map_err(internal)?;
-        let mut refs: Vec<OrgRef> = Vec::with_capacity(rows.len());
-        let mut seen = std::collections::HashSet::with_capacity(rows.len());
+        let text: String = row
+            .try_get::<Option<String>, _>(0)
+            .map_err(internal)?
+            .unwrap_or_default();
+        let mut refs: Vec<OrgRef> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut grants: Vec<Grant> = Vec::new();
-        for r in &rows {
-            let org = OrgId(r.try_get("id").map_err(internal)?);
+        for item in text.split(';').filter(|x| !x.is_empty()) {
+            let f: Vec<&str> = item.split(',').collect();
+            let (Some(org), Some(verbund), Some(office), Some(role), Some(until)) =
+                (f.first(), f.get(1), f.get(2), f.get(3), f.get(4))
+            else {
+                return Err(internal("malformed scope row"));
+            };
+            let org = OrgId(org.parse().map_err(internal)?);
             if seen.insert(org) {
                 refs.push(OrgRef {
                     id: org,
-                    verbund_id: r
-                        .try_get::<Option<i64>, _>("verbund_id")
-                        .map_err(internal)?
-                        .map(stadtmauer_core::VerbundId),
-                    is_office: flag(r, "is_office"),
+                    verbund_id: verbund.parse().ok().map(stadtmauer_core::VerbundId),
+                    is_office: *office == "1",
                 });
             }
-            if let Some(role) = r
-                .try_get::<Option<String>, _>("role")
-                .map_err(internal)?
-                .and_then(|x| Role::parse(&x))
-            {
+            if let Some(role) = Role::parse(role) {
                 grants.push(Grant {
                     organisation_id: org,
                     role,
-                    valid_until: r.try_get("valid_until").map_err(internal)?,
+                    valid_until: until.parse().ok(),
                 });
             }
         }
