@@ -254,33 +254,6 @@ pub(crate) fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
     }
 }
 
-/// Wraps a query so that all its rows come back as one JSON array in one row: sqlx hands SQLite
-/// rows over one at a time between threads, and on the busiest pages that handover, not SQLite,
-/// is the cost. `fields` are (JSON key, SQL expression); `rest` is the `FROM … ORDER BY …` part.
-pub(crate) fn json_rows_sql(backend: Backend, fields: &[(&str, &str)], rest: &str) -> String {
-    let pairs: Vec<String> = fields.iter().map(|(k, e)| format!("'{k}', {e}")).collect();
-    match backend {
-        Backend::Sqlite => format!(
-            "SELECT json_group_array(json(j)) FROM (SELECT json_object({}) AS j {rest}) AS rows_",
-            pairs.join(", ")
-        ),
-        Backend::Postgres => format!(
-            "SELECT CAST(COALESCE(json_agg(j), '[]') AS TEXT) FROM (SELECT json_build_object({}) AS j {rest}) AS rows_",
-            pairs.join(", ")
-        ),
-    }
-}
-
-/// Runs a [`json_rows_sql`] query and decodes the array.
-pub(crate) async fn fetch_json_rows<T: serde::de::DeserializeOwned>(
-    pool: &AnyPool,
-    sql: &str,
-) -> Result<Vec<T>> {
-    let row = sqlx::query(sql).fetch_one(pool).await.map_err(internal)?;
-    let text: Option<String> = row.try_get(0).map_err(internal)?;
-    serde_json::from_str(text.as_deref().unwrap_or("[]")).map_err(internal)
-}
-
 pub(crate) fn flag(row: &AnyRow, col: &str) -> bool {
     row.try_get::<i64, _>(col).map(|v| v != 0).unwrap_or(false)
 }

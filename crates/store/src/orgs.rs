@@ -12,61 +12,6 @@ use stadtmauer_core::{now, Access, ContactId, DomainError, OrgId, Scope, Verbund
 
 const ORG_COLUMNS: &str = "id, verbund_id, name, kind, is_office, ags, inhabitants, staff, workstations, email, phone, address";
 
-/// An organisation row as it comes out of [`crate::json_rows_sql`].
-#[derive(serde::Deserialize)]
-struct OrgJson {
-    id: i64,
-    verbund_id: Option<i64>,
-    name: String,
-    kind: String,
-    is_office: i64,
-    ags: Option<String>,
-    inhabitants: Option<i64>,
-    staff: Option<i64>,
-    workstations: Option<i64>,
-    email: Option<String>,
-    phone: Option<String>,
-    address: Option<String>,
-    #[serde(default)]
-    verbund_name: Option<String>,
-    #[serde(default)]
-    users: i64,
-    #[serde(default)]
-    contacts: i64,
-    #[serde(default)]
-    last_change: Option<i64>,
-}
-
-impl OrgJson {
-    fn organisation(&self) -> Organisation {
-        Organisation {
-            id: OrgId(self.id),
-            verbund_id: self.verbund_id.map(VerbundId),
-            name: self.name.clone(),
-            kind: OrgKind::parse(&self.kind).unwrap_or(OrgKind::Gemeinde),
-            is_office: self.is_office != 0,
-            ags: self.ags.clone(),
-            inhabitants: self.inhabitants,
-            staff: self.staff,
-            workstations: self.workstations,
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            address: self.address.clone(),
-        }
-    }
-}
-
-/// The organisation columns as JSON fields, qualified with `o.`.
-fn org_json_fields() -> Vec<(&'static str, String)> {
-    ORG_COLUMNS
-        .split(", ")
-        .map(|c| (c, format!("o.{c}")))
-        .collect()
-}
-
-const ORG_ORDER: &str =
-    "ORDER BY o.verbund_id, o.is_office DESC, CASE o.kind WHEN 'kreis' THEN 0 ELSE 1 END, o.name";
-
 fn organisation(row: &AnyRow) -> Result<Organisation> {
     let kind: String = row.try_get("kind").map_err(internal)?;
     Ok(Organisation {
@@ -241,18 +186,15 @@ impl Store {
 
     /// Organisations the scope may see, ordered by Verbund, office first, then name.
     pub async fn organisations(&self, scope: &Scope) -> Result<Vec<Organisation>> {
-        let fields = org_json_fields();
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, e)| (*k, e.as_str())).collect();
-        let sql = crate::json_rows_sql(
-            self.backend,
-            &pairs,
-            &format!(
-                "FROM organisation o WHERE o.id IN {} {ORG_ORDER}",
-                id_list(scope.visible().map(|o| o.0))
-            ),
+        let sql = format!(
+            "SELECT {ORG_COLUMNS} FROM organisation WHERE id IN {} ORDER BY verbund_id, is_office DESC, CASE kind WHEN 'kreis' THEN 0 ELSE 1 END, name",
+            id_list(scope.visible().map(|o| o.0))
         );
-        let rows: Vec<OrgJson> = crate::fetch_json_rows(&self.pool, &sql).await?;
-        Ok(rows.iter().map(OrgJson::organisation).collect())
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter().map(organisation).collect()
     }
 
     /// One organisation, or `NotFound` when it does not exist or lies outside the scope.
@@ -276,40 +218,35 @@ impl Store {
     /// newest audit entry by sequence number, which the (organisation_id, seq) index finds
     /// without a scan.
     pub async fn org_summaries(&self, scope: &Scope) -> Result<Vec<OrgSummary>> {
-        let mut fields = org_json_fields();
-        fields.push(("verbund_name", "v.name".into()));
-        fields.push((
-            "users",
-            "(SELECT COUNT(*) FROM membership m WHERE m.organisation_id = o.id)".into(),
-        ));
-        fields.push((
-            "contacts",
-            "(SELECT COUNT(*) FROM contact c WHERE c.organisation_id = o.id)".into(),
-        ));
-        fields.push((
-            "last_change",
-            "(SELECT a.at FROM audit_log a WHERE a.organisation_id = o.id ORDER BY a.seq DESC LIMIT 1)".into(),
-        ));
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, e)| (*k, e.as_str())).collect();
-        let sql = crate::json_rows_sql(
-            self.backend,
-            &pairs,
-            &format!(
-                "FROM organisation o LEFT JOIN verbund v ON v.id = o.verbund_id WHERE o.id IN {} {ORG_ORDER}",
-                id_list(scope.visible().map(|o| o.0))
-            ),
+        let cols = ORG_COLUMNS
+            .split(", ")
+            .map(|c| format!("o.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols}, v.name AS verbund_name, \
+             (SELECT COUNT(*) FROM membership m WHERE m.organisation_id = o.id) AS users, \
+             (SELECT COUNT(*) FROM contact c WHERE c.organisation_id = o.id) AS contacts, \
+             (SELECT a.at FROM audit_log a WHERE a.organisation_id = o.id ORDER BY a.seq DESC LIMIT 1) AS last_change \
+             FROM organisation o LEFT JOIN verbund v ON v.id = o.verbund_id WHERE o.id IN {} \
+             ORDER BY o.verbund_id, o.is_office DESC, CASE o.kind WHEN 'kreis' THEN 0 ELSE 1 END, o.name",
+            id_list(scope.visible().map(|o| o.0))
         );
-        let rows: Vec<OrgJson> = crate::fetch_json_rows(&self.pool, &sql).await?;
-        Ok(rows
-            .iter()
-            .map(|r| OrgSummary {
-                organisation: r.organisation(),
-                verbund_name: r.verbund_name.clone(),
-                users: r.users,
-                contacts: r.contacts,
-                last_change: r.last_change,
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrgSummary {
+                    organisation: organisation(r)?,
+                    verbund_name: r.try_get("verbund_name").map_err(internal)?,
+                    users: r.try_get("users").map_err(internal)?,
+                    contacts: r.try_get("contacts").map_err(internal)?,
+                    last_change: r.try_get("last_change").map_err(internal)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Adds an organisation to a Verbund (managers of that Verbund) or, without Verbund, as a town of
