@@ -263,36 +263,14 @@ impl Store {
         )
         .await?;
         let mut w = self.begin_write(scope).await?;
-        let own = data.own;
-        sqlx::query(
-            "UPDATE inv_object SET name=$1, description=$2, owner=$3, status=$4, data_personal=$5, data_special=$6, data_classified=$7, \
-             vendor=$8, product=$9, version=$10, operating_model=$11, vendor_country=$12, system_type=$13, item_count=$14, contract=$15, \
-             contact=$16, own_c=$17, own_i=$18, own_a=$19, updated_at=$20 WHERE id=$21",
-        )
-        .bind(&data.name)
-        .bind(&data.description)
-        .bind(&data.owner)
-        .bind(data.status.as_str())
-        .bind(i64::from(data.data_personal))
-        .bind(i64::from(data.data_special))
-        .bind(i64::from(data.data_classified))
-        .bind(&data.vendor)
-        .bind(&data.product)
-        .bind(&data.version)
-        .bind(data.operating_model.map(|m| m.as_str()))
-        .bind(&data.vendor_country)
-        .bind(&data.system_type)
-        .bind(data.count)
-        .bind(&data.contract)
-        .bind(&data.contact)
-        .bind(own.map(|p| p.c.as_i64()))
-        .bind(own.map(|p| p.i.as_i64()))
-        .bind(own.map(|p| p.a.as_i64()))
-        .bind(now())
-        .bind(id.0)
-        .execute(&mut *w.tx)
-        .await
-        .map_err(unique_or_internal("name"))?;
+        // Kind, town and sharing stay as they are; the row guard checks exactly that.
+        let fields = ObjectData {
+            shared: before.data.shared,
+            ..data.clone()
+        };
+        if !update_object_row(&mut w, id, before.organisation_id, &fields).await? {
+            return Err(DomainError::NotFound);
+        }
         w.audit(
             Some(before.organisation_id),
             "update",
@@ -674,6 +652,51 @@ impl Store {
             .collect();
         Ok((objects, links))
     }
+}
+
+/// Writes an object's fields (never its kind, town or shared flag). Returns whether a row of
+/// that town, kind and sharing matched; used by the form and the import alike.
+pub(crate) async fn update_object_row(
+    w: &mut WriteTx<'_>,
+    id: ObjectId,
+    org: OrgId,
+    d: &ObjectData,
+) -> Result<bool> {
+    let own = d.own;
+    let done = sqlx::query(
+        "UPDATE inv_object SET name=$1, description=$2, owner=$3, status=$4, data_personal=$5, data_special=$6, \
+         data_classified=$7, vendor=$8, product=$9, version=$10, operating_model=$11, vendor_country=$12, \
+         system_type=$13, item_count=$14, contract=$15, contact=$16, own_c=$17, own_i=$18, own_a=$19, updated_at=$20 \
+         WHERE id=$21 AND organisation_id=$22 AND kind=$23 AND shared=$24",
+    )
+    .bind(&d.name)
+    .bind(&d.description)
+    .bind(&d.owner)
+    .bind(d.status.as_str())
+    .bind(i64::from(d.data_personal))
+    .bind(i64::from(d.data_special))
+    .bind(i64::from(d.data_classified))
+    .bind(&d.vendor)
+    .bind(&d.product)
+    .bind(&d.version)
+    .bind(d.operating_model.map(|m| m.as_str()))
+    .bind(&d.vendor_country)
+    .bind(&d.system_type)
+    .bind(d.count)
+    .bind(&d.contract)
+    .bind(&d.contact)
+    .bind(own.map(|p| p.c.as_i64()))
+    .bind(own.map(|p| p.i.as_i64()))
+    .bind(own.map(|p| p.a.as_i64()))
+    .bind(now())
+    .bind(id.0)
+    .bind(org.0)
+    .bind(d.kind.as_str())
+    .bind(i64::from(d.shared))
+    .execute(&mut *w.tx)
+    .await
+    .map_err(unique_or_internal("name"))?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub(crate) async fn insert_object(

@@ -6,7 +6,7 @@
 //! applied only to objects of the town (same kind), links only to objects of the town or shared
 //! providers of its Verbund, and the caller's write access is checked for every kind imported.
 
-use crate::inventory::{insert_object, recompute};
+use crate::inventory::{insert_object, recompute, update_object_row};
 use crate::{flag, internal, unique_or_internal, Result, Store};
 use serde_json::json;
 use sqlx::Row;
@@ -81,41 +81,8 @@ impl Store {
                     if before.kind != d.kind || before.shared != d.shared {
                         return Err(invalid("kind", "err.kind_fixed"));
                     }
-                    let own = d.own;
-                    let done = sqlx::query(
-                        "UPDATE inv_object SET name=$1, description=$2, owner=$3, status=$4, data_personal=$5, data_special=$6, \
-                         data_classified=$7, vendor=$8, product=$9, version=$10, operating_model=$11, vendor_country=$12, \
-                         system_type=$13, item_count=$14, contract=$15, contact=$16, own_c=$17, own_i=$18, own_a=$19, updated_at=$20 \
-                         WHERE id=$21 AND organisation_id=$22 AND kind=$23 AND shared=$24",
-                    )
-                    .bind(&d.name)
-                    .bind(&d.description)
-                    .bind(&d.owner)
-                    .bind(d.status.as_str())
-                    .bind(i64::from(d.data_personal))
-                    .bind(i64::from(d.data_special))
-                    .bind(i64::from(d.data_classified))
-                    .bind(&d.vendor)
-                    .bind(&d.product)
-                    .bind(&d.version)
-                    .bind(d.operating_model.map(|m| m.as_str()))
-                    .bind(&d.vendor_country)
-                    .bind(&d.system_type)
-                    .bind(d.count)
-                    .bind(&d.contract)
-                    .bind(&d.contact)
-                    .bind(own.map(|p| p.c.as_i64()))
-                    .bind(own.map(|p| p.i.as_i64()))
-                    .bind(own.map(|p| p.a.as_i64()))
-                    .bind(now())
-                    .bind(id.0)
-                    .bind(org.0)
-                    .bind(d.kind.as_str())
-                    .bind(i64::from(d.shared))
-                    .execute(&mut *w.tx)
-                    .await
-                    .map_err(unique_or_internal("name"))?;
-                    if done.rows_affected() != 1 {
+                    let done = update_object_row(&mut w, *id, org, d).await?;
+                    if !done {
                         // Not an object of this town (or it changed since the preview).
                         return Err(DomainError::NotFound);
                     }
