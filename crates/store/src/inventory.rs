@@ -378,29 +378,18 @@ impl Store {
         }
         e.into_result(())?;
         let mut w = self.begin_write(scope).await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO inv_link (from_id, to_id, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(from.0)
-        .bind(to.0)
-        .bind(now())
-        .fetch_one(&mut *w.tx)
-        .await
-        .map_err(unique_or_internal("to"))?
-        .try_get(0)
-        .map_err(internal)?;
-        w.audit(
-            Some(f.organisation_id),
-            "create",
-            "link",
-            id,
-            None,
-            Some(json!({"from": f.data.name, "to": t.data.name, "from_id": from, "to_id": to})),
+        let id = insert_link(
+            &mut w,
+            f.organisation_id,
+            from,
+            to,
+            "to",
+            json!({"from": f.data.name, "to": t.data.name}),
         )
         .await?;
         recompute(&mut w, &[to.0]).await?;
         w.commit().await?;
-        Ok(LinkId(id))
+        Ok(id)
     }
 
     pub async fn remove_link(&self, scope: &Scope, from: ObjectId, link: LinkId) -> Result<()> {
@@ -699,6 +688,36 @@ pub(crate) async fn update_object_row(
     Ok(done.rows_affected() == 1)
 }
 
+/// Inserts "from uses to" and its audit entry; `names` adds readable names to the entry. The
+/// caller has checked the link rules and recomputes afterwards.
+pub(crate) async fn insert_link(
+    w: &mut WriteTx<'_>,
+    org: OrgId,
+    from: ObjectId,
+    to: ObjectId,
+    field: &'static str,
+    names: serde_json::Value,
+) -> Result<LinkId> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO inv_link (from_id, to_id, created_at) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(from.0)
+    .bind(to.0)
+    .bind(now())
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(unique_or_internal(field))?
+    .try_get(0)
+    .map_err(internal)?;
+    let mut after = json!({"from_id": from, "to_id": to});
+    if let (Some(a), Some(n)) = (after.as_object_mut(), names.as_object()) {
+        a.extend(n.clone());
+    }
+    w.audit(Some(org), "create", "link", id, None, Some(after))
+        .await?;
+    Ok(LinkId(id))
+}
+
 pub(crate) async fn insert_object(
     w: &mut WriteTx<'_>,
     org: OrgId,
@@ -909,24 +928,7 @@ impl Store {
                 if !b.data.kind.may_depend_on(kind) || to == ids[i] {
                     return Err(DomainError::field("uses", "err.link_kind"));
                 }
-                let lid: i64 = sqlx::query("INSERT INTO inv_link (from_id, to_id, created_at) VALUES ($1, $2, $3) RETURNING id")
-                    .bind(ids[i].0)
-                    .bind(to.0)
-                    .bind(now())
-                    .fetch_one(&mut *w.tx)
-                    .await
-                    .map_err(unique_or_internal("uses"))?
-                    .try_get(0)
-                    .map_err(internal)?;
-                w.audit(
-                    Some(org),
-                    "create",
-                    "link",
-                    lid,
-                    None,
-                    Some(json!({"from_id": ids[i], "to_id": to})),
-                )
-                .await?;
+                insert_link(&mut w, org, ids[i], to, "uses", json!({})).await?;
             }
         }
         let starts: Vec<i64> = ids.iter().map(|i| i.0).collect();

@@ -6,12 +6,12 @@
 //! applied only to objects of the town (same kind), links only to objects of the town or shared
 //! providers of its Verbund, and the caller's write access is checked for every kind imported.
 
-use crate::inventory::{insert_object, recompute, update_object_row};
-use crate::{flag, internal, unique_or_internal, Result, Store};
+use crate::inventory::{insert_link, insert_object, recompute, update_object_row};
+use crate::{flag, internal, Result, Store};
 use serde_json::json;
 use sqlx::Row;
 use stadtmauer_core::validate::FieldErrors;
-use stadtmauer_core::{now, DomainError, ObjectId, OrgId, Scope};
+use stadtmauer_core::{DomainError, ObjectId, OrgId, Scope};
 use stadtmauer_inventory::import::{Action, Preview, Target};
 use stadtmauer_inventory::model::ObjectKind;
 use std::collections::BTreeSet;
@@ -160,24 +160,13 @@ impl Store {
                 if exists {
                     continue;
                 }
-                let lid: i64 = sqlx::query(
-                    "INSERT INTO inv_link (from_id, to_id, created_at) VALUES ($1, $2, $3) RETURNING id",
-                )
-                .bind(from.0)
-                .bind(to.0)
-                .bind(now())
-                .fetch_one(&mut *w.tx)
-                .await
-                .map_err(unique_or_internal("depends_on"))?
-                .try_get(0)
-                .map_err(internal)?;
-                w.audit(
-                    Some(org),
-                    "create",
-                    "link",
-                    lid,
-                    None,
-                    Some(json!({"from": d.name, "to": to_name, "from_id": from, "to_id": to})),
+                insert_link(
+                    &mut w,
+                    org,
+                    from,
+                    to,
+                    "depends_on",
+                    json!({"from": d.name, "to": to_name}),
                 )
                 .await?;
                 summary.links += 1;
