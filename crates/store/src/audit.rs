@@ -123,6 +123,29 @@ impl Store {
         rows.iter().map(entry).collect()
     }
 
+    /// [`Store::audit_entries`] from the per-process cache when nothing was written since `seq`.
+    pub async fn audit_entries_at(
+        &self,
+        scope: &Scope,
+        f: &AuditFilter,
+        seq: i64,
+    ) -> Result<Vec<Entry>> {
+        let key = format!(
+            "audit:{}:{}:{:?}:{:?}:{}",
+            id_list(scope.with(Access::Read).iter().map(|o| o.0)),
+            scope.admin && !scope.read_only,
+            f.organisation,
+            f.before_seq,
+            f.limit
+        );
+        if let Some(v) = self.cache.get::<Vec<Entry>>(&key, seq) {
+            return Ok(v);
+        }
+        let v = self.audit_entries(scope, f).await?;
+        self.cache.put(key, seq, v.clone());
+        Ok(v)
+    }
+
     /// Number of entries in the chain (for progress bars).
     pub async fn audit_len(&self) -> Result<i64> {
         let row = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")

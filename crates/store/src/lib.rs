@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod backup;
+mod cache;
 pub mod inventory;
 pub mod inventory_import;
 pub mod orgs;
@@ -59,6 +60,7 @@ it was written by a newer version. Start the newer version, or restore a backup 
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    cache: std::sync::Arc<cache::Cache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -106,7 +108,11 @@ impl Store {
                 })
             });
         let pool = options.connect(&url).await.map_err(OpenError::Connect)?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            cache: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -178,6 +184,16 @@ impl Store {
             .await
             .map_err(internal)?;
         Ok(WriteTx { tx, scope })
+    }
+
+    /// The audit head's sequence number: it changes with every write, anywhere.
+    pub async fn audit_seq(&self) -> Result<i64> {
+        sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?
+            .try_get(0)
+            .map_err(internal)
     }
 
     /// A quick liveness check for `/healthz`.

@@ -249,6 +249,28 @@ impl Store {
             .collect()
     }
 
+    /// [`Store::organisations`] from the per-process cache when nothing was written since `seq`.
+    pub async fn organisations_at(&self, scope: &Scope, seq: i64) -> Result<Vec<Organisation>> {
+        let key = format!("organisations:{}", id_list(scope.visible().map(|o| o.0)));
+        if let Some(v) = self.cache.get::<Vec<Organisation>>(&key, seq) {
+            return Ok(v);
+        }
+        let v = self.organisations(scope).await?;
+        self.cache.put(key, seq, v.clone());
+        Ok(v)
+    }
+
+    /// [`Store::org_summaries`] from the per-process cache when nothing was written since `seq`.
+    pub async fn org_summaries_at(&self, scope: &Scope, seq: i64) -> Result<Vec<OrgSummary>> {
+        let key = format!("summaries:{}", id_list(scope.visible().map(|o| o.0)));
+        if let Some(v) = self.cache.get::<Vec<OrgSummary>>(&key, seq) {
+            return Ok(v);
+        }
+        let v = self.org_summaries(scope).await?;
+        self.cache.put(key, seq, v.clone());
+        Ok(v)
+    }
+
     /// Adds an organisation to a Verbund (managers of that Verbund) or, without Verbund, as a town of
     /// its own (administrators).
     pub async fn create_organisation(

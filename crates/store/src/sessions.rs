@@ -19,6 +19,16 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
 }
 
+/// What a page request needs to know about its session: the session, the user with their
+/// scope (`None` while the second factor is pending or for a disabled account), and the audit
+/// sequence number read with it (for cached views).
+#[derive(Debug, Clone)]
+pub struct SessionScope {
+    pub session: SessionRecord,
+    pub user: Option<(stadtmauer_core::user::User, Scope)>,
+    pub audit_seq: i64,
+}
+
 /// A token as its owner sees it in the list (never the secret).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TokenInfo {
@@ -100,17 +110,15 @@ impl Store {
 
     /// The live session for a cookie value with its user and scope, in two queries (the path
     /// of every page request). The user part is `None` for a disabled account.
-    pub async fn session_scope(
-        &self,
-        id: &str,
-    ) -> Result<Option<(SessionRecord, Option<(stadtmauer_core::user::User, Scope)>)>> {
+    pub async fn session_scope(&self, id: &str) -> Result<Option<SessionScope>> {
         let cols = crate::users::USER_COLUMNS
             .split(", ")
             .map(|c| format!("u.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let row = sqlx::query(&format!(
-            "SELECT s.id_hash, s.user_id, s.csrf_token, s.mfa_pending, s.last_seen_at, s.expires_at, {cols} \
+            "SELECT s.id_hash, s.user_id, s.csrf_token, s.mfa_pending, s.last_seen_at, s.expires_at, {cols}, \
+             (SELECT h.seq FROM audit_head h WHERE h.id = 1) AS audit_seq \
              FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"
         ))
         .bind(secret_hash(id))
@@ -128,10 +136,20 @@ impl Store {
             expires_at: r.try_get("expires_at").map_err(internal)?,
         };
         let u = crate::users::user(&r)?;
+        let seq: i64 = r.try_get("audit_seq").map_err(internal)?;
         if u.disabled || session.mfa_pending {
-            return Ok(Some((session, None)));
+            return Ok(Some(SessionScope {
+                session,
+                user: None,
+                audit_seq: seq,
+            }));
         }
-        Ok(Some((session, Some(self.resolve_scope(u).await?))))
+        let user = Some(self.resolve_scope_at(u, seq).await?);
+        Ok(Some(SessionScope {
+            session,
+            user,
+            audit_seq: seq,
+        }))
     }
 
     /// Extends an idle session. Called at most once a minute per session to keep reads cheap.
@@ -342,7 +360,7 @@ impl Store {
     pub async fn token_scope(
         &self,
         plain: &str,
-    ) -> Result<Option<(stadtmauer_core::user::User, Scope)>> {
+    ) -> Result<Option<(stadtmauer_core::user::User, Scope, i64)>> {
         let t = now();
         let hash = secret_hash(plain);
         let cols = crate::users::USER_COLUMNS
@@ -351,7 +369,8 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let row = sqlx::query(&format!(
-            "SELECT k.read_only, k.last_used_at, {cols} FROM api_token k JOIN app_user u ON u.id = k.user_id \
+            "SELECT k.read_only, k.last_used_at, {cols}, (SELECT h.seq FROM audit_head h WHERE h.id = 1) AS audit_seq \
+             FROM api_token k JOIN app_user u ON u.id = k.user_id \
              WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2)"
         ))
         .bind(&hash)
@@ -370,19 +389,18 @@ impl Store {
                 .map_err(internal)?;
         }
         let read_only = flag(&r, "read_only");
+        let seq: i64 = r.try_get("audit_seq").map_err(internal)?;
         let u = crate::users::user(&r)?;
         if u.disabled {
             return Ok(None);
         }
-        let (u, scope) = self.resolve_scope(u).await?;
-        Ok(Some((
-            u,
-            if read_only {
-                scope.into_read_only()
-            } else {
-                scope
-            },
-        )))
+        let (u, scope) = self.resolve_scope_at(u, seq).await?;
+        let scope = if read_only {
+            scope.into_read_only()
+        } else {
+            scope
+        };
+        Ok(Some((u, scope, seq)))
     }
 
     /// The user a bearer token belongs to, and whether it is read-only; `None` for unknown,

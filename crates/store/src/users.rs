@@ -82,8 +82,29 @@ impl Store {
         self.resolve_scope(u).await.map(Some)
     }
 
+    /// The scope of a loaded, enabled user, from the cache when nothing was written since
+    /// `seq` and no role of the user has expired since it was computed.
+    pub(crate) async fn resolve_scope_at(&self, u: User, seq: i64) -> Result<(User, Scope)> {
+        let key = format!("scope:{}", u.id);
+        let now = now();
+        if let Some((scope, valid_to)) = self.cache.get::<(Scope, i64)>(&key, seq) {
+            if now <= valid_to && scope.name == u.display_name && scope.admin == u.is_admin {
+                return Ok((u, scope));
+            }
+        }
+        let (u, scope, valid_to) = self.resolve_scope_uncached(u).await?;
+        self.cache.put(key, seq, (scope.clone(), valid_to));
+        Ok((u, scope))
+    }
+
     /// The scope of a loaded, enabled user.
     pub(crate) async fn resolve_scope(&self, u: User) -> Result<(User, Scope)> {
+        let (u, scope, _) = self.resolve_scope_uncached(u).await?;
+        Ok((u, scope))
+    }
+
+    /// The scope and the instant until which it holds (the earliest end of a role).
+    async fn resolve_scope_uncached(&self, u: User) -> Result<(User, Scope, i64)> {
         let id = u.id;
         // One query, one row: every organisation the user's roles can reach (their own, and for
         // roles held at an office, the rest of that Verbund), with the role where the user holds
@@ -141,9 +162,15 @@ impl Store {
                 });
             }
         }
-        let scope =
-            Scope::resolve(id, u.is_admin, &grants, &refs, now()).named(u.display_name.clone());
-        Ok((u, scope))
+        let t = now();
+        let scope = Scope::resolve(id, u.is_admin, &grants, &refs, t).named(u.display_name.clone());
+        let valid_to = grants
+            .iter()
+            .filter_map(|g| g.valid_until)
+            .filter(|until| *until >= t)
+            .min()
+            .unwrap_or(i64::MAX);
+        Ok((u, scope, valid_to))
     }
 
     async fn memberships_of(&self, users: &[UserId]) -> Result<Vec<Membership>> {

@@ -564,3 +564,53 @@ mod inventory {
         assert!(store.audit_verify(|_| {}).await.unwrap().1.is_empty());
     }
 }
+
+/// Cached scopes and views are tagged with the audit sequence number; any write anywhere moves
+/// it, so nothing stale is ever served — also not to a second process on the same database.
+#[tokio::test]
+async fn cached_views_follow_every_write() {
+    let (store, db) = fresh_store().await;
+    let (coord, _, a, _) = setup(&store).await;
+    let other_process = Store::connect(&db.url).await.unwrap();
+    let (sid, _) = store.create_session(coord.user, false, 3600).await.unwrap();
+    for s in [&store, &other_process] {
+        let seen = s.session_scope(&sid).await.unwrap().unwrap();
+        assert!(seen.user.unwrap().1.can(a, Access::Write));
+    }
+    // The first process removes the role; the second, whose cache holds the old scope, sees it.
+    let sys = store.system_scope("t").await.unwrap();
+    let m = store.user(&sys, coord.user).await.unwrap().memberships[0].id;
+    store.remove_membership(&sys, coord.user, m).await.unwrap();
+    for s in [&other_process, &store] {
+        let seen = s.session_scope(&sid).await.unwrap().unwrap();
+        assert!(
+            seen.user.unwrap().1.access(a).is_none(),
+            "stale scope served"
+        );
+    }
+    // Dashboard figures follow a new contact at once.
+    let seq = store.audit_seq().await.unwrap();
+    let before = other_process.org_summaries_at(&sys, seq).await.unwrap();
+    let contacts = |v: &[stadtmauer_store::orgs::OrgSummary]| {
+        v.iter().find(|x| x.organisation.id == a).unwrap().contacts
+    };
+    store
+        .add_contact(
+            &sys,
+            a,
+            &stadtmauer_core::org::ContactInput {
+                function: "Kasse".into(),
+                name: "Neu".into(),
+                email: None,
+                phone: None,
+            }
+            .validate()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let seq2 = store.audit_seq().await.unwrap();
+    assert!(seq2 > seq);
+    let after = other_process.org_summaries_at(&sys, seq2).await.unwrap();
+    assert_eq!(contacts(&after), contacts(&before) + 1);
+}

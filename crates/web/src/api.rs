@@ -75,7 +75,12 @@ pub async fn list_organisations(
     State(state): State<AppState>,
     api: ApiUser,
 ) -> ApiResult<Json<Vec<Organisation>>> {
-    Ok(Json(state.store.organisations(&api.scope).await?))
+    Ok(Json(
+        state
+            .store
+            .organisations_at(&api.scope, api.audit_seq)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/organisations/{org_id}", tag = "organisations",

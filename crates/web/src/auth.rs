@@ -26,6 +26,8 @@ pub struct CurrentUser {
     pub user: User,
     pub scope: Scope,
     pub session: SessionRecord,
+    /// The audit sequence number read with the session: cached views are valid for it.
+    pub audit_seq: i64,
 }
 
 /// A session that passed the password and still needs the second factor.
@@ -94,11 +96,17 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
     let mut pre_token = None;
     if let Some(id) = cookie_value(&headers, SESSION_COOKIE) {
         match state.store.session_scope(id).await {
-            Ok(Some((s, _))) if s.mfa_pending => {
+            Ok(Some(stadtmauer_store::sessions::SessionScope { session: s, .. }))
+                if s.mfa_pending =>
+            {
                 req.extensions_mut().insert(CsrfToken(s.csrf_token.clone()));
                 req.extensions_mut().insert(PendingMfa(s));
             }
-            Ok(Some((s, Some((user, scope))))) => {
+            Ok(Some(stadtmauer_store::sessions::SessionScope {
+                session: s,
+                user: Some((user, scope)),
+                audit_seq,
+            })) => {
                 if stadtmauer_core::now() - s.last_seen_at > 60 {
                     if let Err(e) = state
                         .store
@@ -114,6 +122,7 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
                     user,
                     scope,
                     session: s,
+                    audit_seq,
                 });
             }
             Ok(_) => {}
@@ -327,6 +336,8 @@ pub fn urlencode(s: &str) -> String {
 /// cookies are not accepted by the API, so it needs no CSRF protection.
 pub struct ApiUser {
     pub scope: Scope,
+    /// The audit sequence number read with the token (for cached views).
+    pub audit_seq: i64,
 }
 
 impl FromRequestParts<AppState> for ApiUser {
@@ -342,13 +353,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::Unauthenticated)?;
-        let (_, scope) = state
+        let (_, scope, audit_seq) = state
             .store
             .token_scope(token)
             .await
             .map_err(ApiError::Domain)?
             .ok_or(ApiError::Unauthenticated)?;
-        Ok(ApiUser { scope })
+        Ok(ApiUser { scope, audit_seq })
     }
 }
 

@@ -57,7 +57,10 @@ async fn rows_named(
     filter: AuditFilter,
     names: &HashMap<OrgId, String>,
 ) -> Result<Vec<AuditRow>, DomainError> {
-    let entries = state.store.audit_entries(&me.scope, &filter).await?;
+    let entries = state
+        .store
+        .audit_entries_at(&me.scope, &filter, me.audit_seq)
+        .await?;
     Ok(entries
         .iter()
         .map(|e| {
@@ -75,7 +78,7 @@ pub async fn dashboard(
     me: CurrentUser,
     Query(q): Query<FlashQuery>,
 ) -> Response {
-    let summaries = match state.store.org_summaries(&me.scope).await {
+    let summaries = match state.store.org_summaries_at(&me.scope, me.audit_seq).await {
         Ok(s) => s,
         Err(e) => return fail(tr, e),
     };
