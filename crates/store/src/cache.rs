@@ -11,9 +11,12 @@ use std::sync::{Arc, Mutex};
 /// Entries kept at most; past that the cache starts over (it only ever saves work).
 const CAPACITY: usize = 10_000;
 
+/// A value and the audit sequence number it was computed at.
+type Entry = (i64, Arc<dyn Any + Send + Sync>);
+
 #[derive(Default)]
 pub(crate) struct Cache {
-    entries: Mutex<HashMap<String, (i64, Arc<dyn Any + Send + Sync>)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl Cache {
