@@ -615,6 +615,26 @@ impl Store {
         Ok(out)
     }
 
+    /// [`Store::provider_concentration`] from the per-process cache when nothing was written
+    /// since `seq` (the audit sequence number read with the session).
+    pub async fn provider_concentration_at(
+        &self,
+        scope: &Scope,
+        verbund: stadtmauer_core::VerbundId,
+        seq: i64,
+    ) -> Result<Vec<ProviderImpact>> {
+        let key = format!(
+            "providers:{verbund}:{}",
+            id_list(scope.with(Access::Read).iter().map(|o| o.0))
+        );
+        if let Some(v) = self.cache.get::<Vec<ProviderImpact>>(&key, seq) {
+            return Ok(v);
+        }
+        let v = self.provider_concentration(scope, verbund).await?;
+        self.cache.put(key, seq, v.clone());
+        Ok(v)
+    }
+
     /// All objects and links of one town (and the shared providers it uses), for diagrams and
     /// exports.
     pub async fn town_graph(

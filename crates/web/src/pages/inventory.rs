@@ -1585,7 +1585,11 @@ pub async fn providers(
         Ok(v) => v,
         Err(e) => return fail(tr, e),
     };
-    let impacts = match state.store.provider_concentration(&me.scope, vid).await {
+    let impacts = match state
+        .store
+        .provider_concentration_at(&me.scope, vid, me.audit_seq)
+        .await
+    {
         Ok(i) => i,
         Err(e) => return fail(tr, e),
     };
@@ -1669,7 +1673,11 @@ pub async fn providers_svg(
         Ok(v) => v,
         Err(e) => return fail(tr, e),
     };
-    let impacts = match state.store.provider_concentration(&me.scope, vid).await {
+    let impacts = match state
+        .store
+        .provider_concentration_at(&me.scope, vid, me.audit_seq)
+        .await
+    {
         Ok(i) => i,
         Err(e) => return fail(tr, e),
     };
