@@ -1574,6 +1574,27 @@ pub struct InvProvidersPage {
     pub providers: Vec<ProviderView>,
 }
 
+/// The Verbund (if visible) and what halts when each of its providers fails, for the page and
+/// its graph alike.
+async fn verbund_impacts(
+    state: &AppState,
+    me: &CurrentUser,
+    vid: VerbundId,
+) -> Result<
+    (
+        stadtmauer_core::org::Verbund,
+        Vec<stadtmauer_store::inventory::ProviderImpact>,
+    ),
+    DomainError,
+> {
+    let verbund = state.store.verbund(&me.scope, vid).await?;
+    let impacts = state
+        .store
+        .provider_concentration_at(&me.scope, vid, me.audit_seq)
+        .await?;
+    Ok((verbund, impacts))
+}
+
 pub async fn providers(
     State(state): State<AppState>,
     tr: Tr,
@@ -1581,16 +1602,8 @@ pub async fn providers(
     Path(id): Path<i64>,
 ) -> Response {
     let vid = VerbundId(id);
-    let verbund = match state.store.verbund(&me.scope, vid).await {
-        Ok(v) => v,
-        Err(e) => return fail(tr, e),
-    };
-    let impacts = match state
-        .store
-        .provider_concentration_at(&me.scope, vid, me.audit_seq)
-        .await
-    {
-        Ok(i) => i,
+    let (verbund, impacts) = match verbund_impacts(&state, &me, vid).await {
+        Ok(x) => x,
         Err(e) => return fail(tr, e),
     };
     let providers = impacts
@@ -1669,16 +1682,8 @@ pub async fn providers_svg(
     Path(id): Path<i64>,
 ) -> Response {
     let vid = VerbundId(id);
-    let verbund = match state.store.verbund(&me.scope, vid).await {
-        Ok(v) => v,
-        Err(e) => return fail(tr, e),
-    };
-    let impacts = match state
-        .store
-        .provider_concentration_at(&me.scope, vid, me.audit_seq)
-        .await
-    {
-        Ok(i) => i,
+    let (verbund, impacts) = match verbund_impacts(&state, &me, vid).await {
+        Ok(x) => x,
         Err(e) => return fail(tr, e),
     };
     const CAP: usize = 60;
