@@ -262,8 +262,84 @@ pub fn max_level(levels: impl IntoIterator<Item = Level>) -> Level {
     levels.into_iter().max().unwrap_or(Level::Normal)
 }
 
+/// Which processes halt when a provider is down: every (provider, process) pair where the
+/// process uses the provider directly or through any chain of objects. `providers` and
+/// `processes` name the nodes of those kinds; `edges` point from user to used. One walk upstream
+/// per provider with a visit stamp per node, so cycles end and the cost is providers × edges.
+pub fn provider_users(
+    providers: &[i64],
+    processes: &[i64],
+    edges: &[(i64, i64)],
+) -> Vec<(i64, i64)> {
+    let mut index: HashMap<i64, u32> = HashMap::with_capacity(edges.len());
+    let mut users_of: Vec<Vec<u32>> = Vec::new();
+    let mut ids: Vec<i64> = Vec::new();
+    let mut slot = |id: i64, users_of: &mut Vec<Vec<u32>>, ids: &mut Vec<i64>| -> u32 {
+        *index.entry(id).or_insert_with(|| {
+            users_of.push(Vec::new());
+            ids.push(id);
+            (users_of.len() - 1) as u32
+        })
+    };
+    for &(f, t) in edges {
+        let fi = slot(f, &mut users_of, &mut ids);
+        let ti = slot(t, &mut users_of, &mut ids);
+        users_of[ti as usize].push(fi);
+    }
+    let mut is_process = vec![false; users_of.len()];
+    for p in processes {
+        if let Some(&i) = index.get(p) {
+            is_process[i as usize] = true;
+        }
+    }
+    let mut stamp = vec![u32::MAX; users_of.len()];
+    let mut out = Vec::new();
+    for (walk, provider) in providers.iter().enumerate() {
+        let Some(&start) = index.get(provider) else {
+            continue;
+        };
+        let walk = walk as u32;
+        stamp[start as usize] = walk;
+        let mut stack = vec![start];
+        while let Some(n) = stack.pop() {
+            if is_process[n as usize] {
+                out.push((*provider, ids[n as usize]));
+            }
+            for &f in &users_of[n as usize] {
+                if stamp[f as usize] != walk {
+                    stamp[f as usize] = walk;
+                    stack.push(f);
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn provider_users_follow_chains_and_end_on_cycles() {
+        // 1 process → 2 app → 3 system → 9 provider; 4 process → 3; 5 process → 6 app ⇄ 7 app → 8 provider.
+        let edges = [
+            (1, 2),
+            (2, 3),
+            (3, 9),
+            (4, 3),
+            (5, 6),
+            (6, 7),
+            (7, 6),
+            (7, 8),
+            (1, 1),
+        ];
+        let pairs = provider_users(&[8, 9, 10], &[1, 4, 5], &edges);
+        assert_eq!(pairs, vec![(8, 5), (9, 1), (9, 4)]);
+        // A process that is itself a provider's user through another process.
+        let pairs = provider_users(&[9], &[1, 11], &[(11, 1), (1, 9)]);
+        assert_eq!(pairs, vec![(9, 1), (9, 11)]);
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -185,6 +185,9 @@ const TABLES: &[(&str, Columns)] = {
 /// Tables deliberately not in a backup.
 const TRANSIENT: &[&str] = &["user_session", "login_throttle", "_sqlx_migrations"];
 
+/// Tables derived from the others: not in the backup, rebuilt by the restore.
+const DERIVED: &[&str] = &["inv_provider_use"];
+
 const FORMAT: &str = "stadtmauer-backup";
 
 /// What a backup or restore did.
@@ -333,7 +336,8 @@ impl Store {
             .iter()
             .rev()
             .map(|t| t.0)
-            .chain(TRANSIENT.iter().copied().filter(|t| !t.starts_with('_')));
+            .chain(TRANSIENT.iter().copied().filter(|t| !t.starts_with('_')))
+            .chain(DERIVED.iter().copied());
         for table in wipe {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
@@ -386,6 +390,7 @@ impl Store {
                 }
             }
         }
+        crate::provider_use::rebuild(&mut tx, self.backend, None).await?;
         tx.commit().await.map_err(internal)?;
         progress(rows);
         Ok(BackupSummary {
@@ -428,6 +433,7 @@ pub fn covered_tables() -> Vec<&'static str> {
         .iter()
         .map(|t| t.0)
         .chain(TRANSIENT.iter().copied())
+        .chain(DERIVED.iter().copied())
         .collect()
 }
 

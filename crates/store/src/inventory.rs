@@ -6,7 +6,7 @@
 //! `stadtmauer_inventory::graph::compute`, with the edges into them from unaffected objects as
 //! fixed inputs.
 
-use crate::{flag, id_list, internal, unique_or_internal, Result, Store, WriteTx};
+use crate::{flag, id_list, internal, provider_use, unique_or_internal, Result, Store, WriteTx};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -388,6 +388,7 @@ impl Store {
         )
         .await?;
         recompute(&mut w, &[to.0]).await?;
+        provider_use::link_added(&mut w.tx, from.0, to.0).await?;
         w.commit().await?;
         Ok(id)
     }
@@ -409,6 +410,7 @@ impl Store {
             .map_err(internal)?;
         w.audit(Some(f.organisation_id), "delete", "link", link, Some(json!({"from": l.from.name, "to": l.to.name, "from_id": l.from.id, "to_id": l.to.id})), None).await?;
         recompute(&mut w, &[l.to.id.0]).await?;
+        provider_use::rebuild(&mut w.tx, self.backend, Some(&[f.organisation_id.0])).await?;
         w.commit().await
     }
 
@@ -431,6 +433,7 @@ impl Store {
             .iter()
             .filter_map(|r| r.try_get::<i64, _>(0).ok())
             .collect();
+        provider_use::forget_object(&mut w.tx, id.0).await?;
         for sql in [
             "DELETE FROM inv_link WHERE from_id = $1 OR to_id = $1",
             "DELETE FROM inv_software WHERE object_id = $1",
@@ -452,6 +455,7 @@ impl Store {
         )
         .await?;
         recompute(&mut w, &targets).await?;
+        provider_use::rebuild(&mut w.tx, self.backend, Some(&[before.organisation_id.0])).await?;
         w.commit().await
     }
 
@@ -470,6 +474,7 @@ impl Store {
             .filter_map(|r| r.try_get::<i64, _>(0).ok())
             .collect();
         let n = recompute(&mut w, &ids).await?;
+        provider_use::rebuild(&mut w.tx, self.backend, None).await?;
         w.commit().await?;
         Ok(n)
     }
@@ -512,40 +517,36 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        // The Verbund's links and processes in two queries, then one walk upstream per provider
-        // in memory: far cheaper than a recursive query per provider on large inventories.
-        // All pairs as one text value: decoding 300,000 rows one by one costs far more than
-        // splitting one string. The aggregate's name is the one dialect difference.
+        // Who uses which provider is kept in `inv_provider_use` (see provider_use.rs): one small
+        // table instead of a walk over every link of the Verbund. Each provider's processes come
+        // as one text value; decoding thousands of rows one by one would cost far more.
         let concat = match self.backend {
             crate::Backend::Sqlite => "group_concat",
             crate::Backend::Postgres => "string_agg",
         };
-        let row = sqlx::query(&format!(
-            "SELECT {concat}(CAST(l.from_id AS TEXT) || ' ' || CAST(l.to_id AS TEXT), ' ') FROM inv_link l \
-             JOIN inv_object t ON t.id = l.to_id \
-             WHERE t.organisation_id IN (SELECT id FROM organisation WHERE verbund_id = $1)"
+        let provider_ids: Vec<i64> = providers
+            .iter()
+            .filter_map(|p| p.try_get::<i64, _>("id").ok())
+            .collect();
+        let use_rows = sqlx::query(&format!(
+            "SELECT provider_id, {concat}(CAST(process_id AS TEXT), ' ') FROM inv_provider_use \
+             WHERE provider_id IN {} GROUP BY provider_id",
+            id_list(provider_ids.iter().copied())
         ))
-        .bind(verbund.0)
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        let pairs: String = row
-            .try_get::<Option<String>, _>(0)
-            .map_err(internal)?
-            .unwrap_or_default();
-        // Dense indices, so each walk marks visits in a vector instead of a hash set.
-        let mut index: HashMap<i64, u32> = HashMap::new();
-        let mut users_of: Vec<Vec<u32>> = Vec::new();
-        let mut slot = |id: i64, users_of: &mut Vec<Vec<u32>>| -> u32 {
-            *index.entry(id).or_insert_with(|| {
-                users_of.push(Vec::new());
-                (users_of.len() - 1) as u32
-            })
-        };
-        let mut numbers = pairs.split(' ').filter_map(|n| n.parse::<i64>().ok());
-        while let (Some(f), Some(t)) = (numbers.next(), numbers.next()) {
-            let (fi, ti) = (slot(f, &mut users_of), slot(t, &mut users_of));
-            users_of[ti as usize].push(fi);
+        let mut users: HashMap<i64, Vec<i64>> = HashMap::new();
+        for r in &use_rows {
+            let provider: i64 = r.try_get(0).map_err(internal)?;
+            let list: Option<String> = r.try_get(1).map_err(internal)?;
+            users.insert(
+                provider,
+                list.unwrap_or_default()
+                    .split(' ')
+                    .filter_map(|n| n.parse().ok())
+                    .collect(),
+            );
         }
         let process_rows = sqlx::query(&format!(
             "SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.eff_c, o.eff_i, o.eff_a, g.name AS town \
@@ -557,36 +558,22 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        let mut visible: Vec<Option<(ObjectRef, String, Protection)>> = vec![None; users_of.len()];
+        let mut visible: HashMap<i64, (ObjectRef, String, Protection)> = HashMap::new();
         for r in &process_rows {
             let o = object_ref(r, "")?;
             let town: String = r.try_get("town").map_err(internal)?;
-            if let Some(&i) = index.get(&o.id.0) {
-                visible[i as usize] =
-                    Some((o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)));
-            }
+            visible.insert(
+                o.id.0,
+                (o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)),
+            );
         }
-        let mut stamp = vec![u32::MAX; users_of.len()];
         let mut out = Vec::new();
-        for (walk, p) in providers.iter().enumerate() {
+        for p in &providers {
             let provider = object_ref(p, "")?;
-            let mut processes = Vec::new();
-            if let Some(&start) = index.get(&provider.id.0) {
-                let walk = walk as u32;
-                stamp[start as usize] = walk;
-                let mut stack = vec![start];
-                while let Some(n) = stack.pop() {
-                    if let Some(found) = &visible[n as usize] {
-                        processes.push(found.clone());
-                    }
-                    for &f in &users_of[n as usize] {
-                        if stamp[f as usize] != walk {
-                            stamp[f as usize] = walk;
-                            stack.push(f);
-                        }
-                    }
-                }
-            }
+            let mut processes: Vec<(ObjectRef, String, Protection)> = users
+                .get(&provider.id.0)
+                .map(|ids| ids.iter().filter_map(|i| visible.get(i).cloned()).collect())
+                .unwrap_or_default();
             processes.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.name.cmp(&b.0.name)));
             let mut towns: Vec<OrgId> = processes
                 .iter()
@@ -953,6 +940,7 @@ impl Store {
         }
         let starts: Vec<i64> = ids.iter().map(|i| i.0).collect();
         recompute(&mut w, &starts).await?;
+        provider_use::rebuild(&mut w.tx, self.backend, Some(&[org.0])).await?;
         w.commit().await?;
         Ok(ids)
     }

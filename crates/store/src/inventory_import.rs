@@ -176,6 +176,7 @@ impl Store {
         starts.sort_unstable();
         starts.dedup();
         recompute(&mut w, &starts).await?;
+        crate::provider_use::rebuild(&mut w.tx, self.backend, Some(&[org.0])).await?;
         w.commit().await?;
         Ok(summary)
     }

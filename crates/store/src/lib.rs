@@ -13,6 +13,7 @@ mod cache;
 pub mod inventory;
 pub mod inventory_import;
 pub mod orgs;
+mod provider_use;
 pub mod sessions;
 #[doc(hidden)]
 pub mod testkit;
@@ -54,6 +55,8 @@ it was written by a newer version. Start the newer version, or restore a backup 
     Migrate(sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(sqlx::Error),
+    #[error("filling derived data after the migration failed: {0}")]
+    Derive(DomainError),
 }
 
 #[derive(Clone)]
@@ -158,7 +161,14 @@ impl Store {
         self.migrator()
             .run(&self.pool)
             .await
-            .map_err(OpenError::Migrate)
+            .map_err(OpenError::Migrate)?;
+        // Derived data that a migration cannot compute in SQL alone.
+        let fill = async {
+            let mut tx = self.pool.begin().await.map_err(internal)?;
+            provider_use::fill_if_new(&mut tx, self.backend).await?;
+            tx.commit().await.map_err(internal)
+        };
+        fill.await.map_err(OpenError::Derive)
     }
 
     /// Checks, without changing anything, that the schema is exactly the binary's.

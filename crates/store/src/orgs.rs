@@ -377,6 +377,7 @@ impl Store {
         let mut w = self.begin_write(scope).await?;
         // The town's Informationsverbund goes with it: links touching its objects, their
         // software, the objects.
+        crate::provider_use::forget_town(&mut w.tx, id.0).await?;
         let objects = "(SELECT id FROM inv_object WHERE organisation_id = $1)";
         for sql in [
             format!("DELETE FROM inv_link WHERE from_id IN {objects} OR to_id IN {objects}"),
