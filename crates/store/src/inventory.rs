@@ -123,12 +123,17 @@ impl HostingShare {
 
 /// What halts if a provider fails: the processes that depend on it, directly or through
 /// applications and systems, per town.
+/// A process that halts, with its town's name and its requirement.
+pub type ProcessEntry = std::sync::Arc<(ObjectRef, String, Protection)>;
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ProviderImpact {
     pub provider: ObjectRef,
     pub shared: bool,
-    /// Processes (visible to the viewer) that stop, with their town's name and requirement.
-    pub processes: Vec<(ObjectRef, String, Protection)>,
+    /// Processes (visible to the viewer) that stop, with their town's name and requirement,
+    /// ordered by town and name. Shared between providers: large Verbünde list the same process
+    /// under many providers, and copying its names each time was most of the view's cost.
+    pub processes: Vec<ProcessEntry>,
     pub towns: usize,
     pub critical: usize,
 }
@@ -551,40 +556,37 @@ impl Store {
         let process_rows = sqlx::query(&format!(
             "SELECT o.id AS id, o.organisation_id AS org, o.kind AS kind, o.name AS name, o.eff_c, o.eff_i, o.eff_a, g.name AS town \
              FROM inv_object o JOIN organisation g ON g.id = o.organisation_id \
-             WHERE o.kind = 'process' AND g.verbund_id = $1 AND o.organisation_id IN {}",
+             WHERE o.kind = 'process' AND g.verbund_id = $1 AND o.organisation_id IN {} ORDER BY g.name, o.name",
             id_list(readable.iter().map(|o| o.0))
         ))
         .bind(verbund.0)
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
-        let mut visible: HashMap<i64, (ObjectRef, String, Protection)> = HashMap::new();
-        for r in &process_rows {
+        // Rows come ordered by town and name, so a process's row number is its place in every list.
+        let mut visible: HashMap<i64, (u32, ProcessEntry)> =
+            HashMap::with_capacity(process_rows.len());
+        for (rank, r) in process_rows.iter().enumerate() {
             let o = object_ref(r, "")?;
             let town: String = r.try_get("town").map_err(internal)?;
-            visible.insert(
-                o.id.0,
-                (o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)),
-            );
+            let id = o.id.0;
+            let entry =
+                std::sync::Arc::new((o, town, triple(r, "eff").unwrap_or(Protection::NORMAL)));
+            visible.insert(id, (rank as u32, entry));
         }
         let mut out = Vec::new();
         for p in &providers {
             let provider = object_ref(p, "")?;
-            let mut processes: Vec<(ObjectRef, String, Protection)> = users
+            let mut ranked: Vec<&(u32, ProcessEntry)> = users
                 .get(&provider.id.0)
-                .map(|ids| ids.iter().filter_map(|i| visible.get(i).cloned()).collect())
+                .map(|ids| ids.iter().filter_map(|i| visible.get(i)).collect())
                 .unwrap_or_default();
-            processes.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.name.cmp(&b.0.name)));
-            let mut towns: Vec<OrgId> = processes
-                .iter()
-                .map(|(p, _, _)| p.organisation_id)
-                .collect();
+            ranked.sort_unstable_by_key(|(rank, _)| *rank);
+            let processes: Vec<ProcessEntry> = ranked.into_iter().map(|(_, e)| e.clone()).collect();
+            let mut towns: Vec<OrgId> = processes.iter().map(|e| e.0.organisation_id).collect();
             towns.sort();
             towns.dedup();
-            let critical = processes
-                .iter()
-                .filter(|(_, _, e)| e.a >= Level::Hoch)
-                .count();
+            let critical = processes.iter().filter(|e| e.2.a >= Level::Hoch).count();
             out.push(ProviderImpact {
                 provider,
                 shared: flag(p, "shared"),

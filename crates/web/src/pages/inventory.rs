@@ -1610,7 +1610,8 @@ pub async fn providers(
         .into_iter()
         .map(|p| {
             let mut towns: Vec<TownView> = Vec::new();
-            for (proc_ref, town, prot) in p.processes.iter() {
+            for entry in p.processes.iter() {
+                let (proc_ref, town, prot) = &**entry;
                 let view = ProcView {
                     id: proc_ref.id,
                     name: proc_ref.name.clone(),
@@ -1693,7 +1694,8 @@ pub async fn providers_svg(
     let mut towns: BTreeMap<OrgId, (String, usize)> = BTreeMap::new();
     let mut edges: BTreeMap<(usize, OrgId), usize> = BTreeMap::new();
     for (pi, p) in impacts.iter().enumerate() {
-        for (proc_ref, town, _) in &p.processes {
+        for entry in &p.processes {
+            let (proc_ref, town, _) = &**entry;
             let t = towns
                 .entry(proc_ref.organisation_id)
                 .or_insert_with(|| (town.clone(), 0));
