@@ -18,7 +18,11 @@
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 
+mod continuity;
+mod council;
 mod graph;
+mod security;
+mod updates;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use reqwest::{redirect, Client, StatusCode};
 use std::collections::BTreeMap;
@@ -78,6 +82,46 @@ enum BenchCommand {
         #[arg(long)]
         engine_only: bool,
     },
+    /// The update-watch matcher on one core: installed software against end-of-life data, the
+    /// KEV catalog and synthetic CSAF advisories; then the re-match after a KEV update.
+    Updates {
+        /// Installed-software rows.
+        #[arg(long, default_value_t = 1_000_000)]
+        installations: usize,
+        /// Synthetic CSAF advisories.
+        #[arg(long, default_value_t = 10_000)]
+        advisories: usize,
+    },
+    /// The council report: one town's PDF, then every member's and the Verbund report, on the
+    /// demo Landkreis in SQLite.
+    Council {
+        /// Threads rendering PDFs.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Also write one town's public report and the Verbund report as PDFs into this folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restart order and readiness of a synthetic Verbund (in memory), then one demo town's
+    /// emergency handbook as HTML and PDF from SQLite.
+    Continuity {
+        /// Objects in the synthetic Verbund.
+        #[arg(long, default_value_t = 100_000)]
+        objects: usize,
+        /// Towns in the synthetic Verbund.
+        #[arg(long, default_value_t = 15)]
+        towns: usize,
+    },
+    /// The Grundschutz++ catalog (cold import, search p99) and the Verbund heatmap read from
+    /// stored per-practice snapshots (15 towns × 901 requirements × 5 years).
+    Security {
+        /// Towns in the synthetic Verbund.
+        #[arg(long, default_value_t = 15)]
+        towns: usize,
+        /// Years of monthly snapshots per town.
+        #[arg(long, default_value_t = 5)]
+        years: u32,
+    },
 }
 
 fn main() {
@@ -111,6 +155,13 @@ fn main() {
                 links,
                 engine_only,
             } => graph::run(objects as usize, links as usize, !engine_only).await,
+            BenchCommand::Updates {
+                installations,
+                advisories,
+            } => updates::run(installations, advisories),
+            BenchCommand::Security { towns, years } => security::run(towns, years).await,
+            BenchCommand::Council { threads, out } => council::run(threads, out).await,
+            BenchCommand::Continuity { objects, towns } => continuity::run(objects, towns).await,
         }
     });
     // Client tasks may still hold connections; don't wait for them.

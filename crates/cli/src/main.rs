@@ -1,6 +1,7 @@
 //! The `stadtmauer` binary: the web server and the administration commands.
 
 mod config;
+mod feeds;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -64,6 +65,23 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Security catalogs: import an OSCAL 1.1 catalog or profile (`catalog import FILE`).
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// Update feeds (end-of-life, CISA KEV, CSAF): list and import.
+    Feeds {
+        #[command(subcommand)]
+        command: feeds::FeedsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import an OSCAL 1.1 catalog or profile (JSON) beside the shipped catalogs; answers to
+    /// requirements whose text changed in a new version are flagged for review.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -216,6 +234,41 @@ async fn run() -> anyhow::Result<()> {
             pb.finish_and_clear();
             println!("Restored {} rows from {}.", summary.rows, file.display());
             Ok(())
+        }
+        Command::Catalog {
+            command: CatalogCommand::Import { file },
+        } => {
+            let store = open(&config).await?;
+            store.check_schema().await?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "catalog.json".into());
+            let scope = store.system_scope("cli").await?;
+            let c = store
+                .import_catalog(&scope, &name, &bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("catalog refused, nothing was stored: {e}"))?;
+            println!(
+                "Imported {} {:?} version {:?}: {} requirements{}; {} answer(s) flagged for review.",
+                c.kind,
+                c.title,
+                c.version,
+                c.requirements,
+                c.previous
+                    .as_deref()
+                    .map(|p| format!(", follows {p}"))
+                    .unwrap_or_default(),
+                c.flagged
+            );
+            Ok(())
+        }
+        Command::Feeds { command } => {
+            let store = open(&config).await?;
+            store.check_schema().await?;
+            feeds::run(&store, command).await
         }
         Command::Audit {
             command: AuditCommand::Verify,

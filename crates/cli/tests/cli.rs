@@ -438,3 +438,332 @@ async fn two_servers_share_sessions_and_state() {
         .unwrap();
     assert_eq!(after.status(), 303);
 }
+
+/// `feeds import --csaf provider-metadata.json` walks a mirrored CSAF provider: the advisory whose
+/// checksum matches is imported, the one whose checksum does not is named and left out.
+#[tokio::test]
+async fn a_mirrored_csaf_provider_is_walked_with_its_checksums() {
+    use sha2::{Digest, Sha256};
+    let db = empty_database().await;
+    let (ok, _, err) = stadtmauer(&db.url, &["migrate"]);
+    assert!(ok, "{err}");
+    let examples = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/csaf-2.0/csaf_2.0/examples/csaf"
+    );
+    let good = std::fs::read(format!("{examples}/bsi-2022-0001.json")).unwrap();
+    let bad = std::fs::read(format!("{examples}/cisco-sa-20180328-smi2.json")).unwrap();
+    let mirror = tempfile::tempdir().unwrap();
+    let root = mirror.path();
+    std::fs::create_dir_all(root.join("white/2022")).unwrap();
+    std::fs::write(
+        root.join("provider-metadata.json"),
+        r#"{"canonical_url": "https://csaf.example/.well-known/csaf/provider-metadata.json",
+            "distributions": [{"directory_url": "https://csaf.example/.well-known/csaf/white/"}],
+            "last_updated": "2026-11-01T00:00:00Z", "list_on_CSAF_aggregators": false,
+            "metadata_version": "2.0", "mirror_on_CSAF_aggregators": false,
+            "publisher": {"category": "vendor", "name": "Beispiel PSIRT", "namespace": "https://csaf.example"},
+            "role": "csaf_provider"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("white/index.txt"),
+        "2022/good.json\n2022/bad.json\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("white/2022/good.json"), &good).unwrap();
+    std::fs::write(
+        root.join("white/2022/good.json.sha256"),
+        format!("{}  good.json\n", hex::encode(Sha256::digest(&good))),
+    )
+    .unwrap();
+    std::fs::write(root.join("white/2022/bad.json"), &bad).unwrap();
+    std::fs::write(
+        root.join("white/2022/bad.json.sha256"),
+        format!(
+            "{}  bad.json\n",
+            hex::encode(Sha256::digest(b"something else"))
+        ),
+    )
+    .unwrap();
+    let meta = root.join("provider-metadata.json");
+    let (ok, out, err) = stadtmauer(
+        &db.url,
+        &["feeds", "import", "--csaf", meta.to_str().unwrap()],
+    );
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("1 advisories fetched") && out.contains("1 with a verified checksum"),
+        "{out}"
+    );
+    assert!(
+        err.contains("rejected") && err.contains("bad.json"),
+        "{err}"
+    );
+    assert!(!err.contains("good.json"), "{err}");
+}
+
+/// `feeds update` against a real TLS server on 127.0.0.1 (`openssl s_server -WWW`, a certificate
+/// from a CA made in the test): the KEV catalog, an endoflife.date tarball and a CSAF provider are
+/// fetched and imported; without the CA the TLS handshake fails and nothing changes.
+#[tokio::test]
+async fn feeds_update_fetches_over_tls() {
+    use sha2::{Digest, Sha256};
+    let db = empty_database().await;
+    let (ok, _, err) = stadtmauer(&db.url, &["migrate"]);
+    assert!(ok, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let sh = |args: &[&str]| {
+        let out = Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(&[
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    sh(&[
+        "openssl",
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    sh(&[
+        "openssl",
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "leaf.pem",
+    ]);
+    let www = d.join("www");
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+    // A KEV catalog newer than the shipped one.
+    let mut kev: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(format!(
+            "{shared}/cisa-kev/known_exploited_vulnerabilities.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    kev["dateReleased"] = "2026-11-20T12:00:00.000Z".into();
+    std::fs::create_dir_all(www.join("eol/endoflife.date-master/products")).unwrap();
+    std::fs::write(www.join("kev.json"), serde_json::to_vec(&kev).unwrap()).unwrap();
+    for p in ["nginx", "postgresql"] {
+        std::fs::copy(
+            format!("{shared}/endoflife-date/products/{p}.md"),
+            www.join(format!("eol/endoflife.date-master/products/{p}.md")),
+        )
+        .unwrap();
+    }
+    sh(&[
+        "tar",
+        "czf",
+        "www/eol.tar.gz",
+        "-C",
+        "www/eol",
+        "endoflife.date-master",
+    ]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = format!("https://127.0.0.1:{port}");
+    let csaf = www.join(".well-known/csaf");
+    std::fs::create_dir_all(csaf.join("white/2022")).unwrap();
+    // The provider signs with an OpenPGP key made here by GnuPG. (s_server -WWW answers 200 even
+    // for missing files, so every optional file — .sha256, .sha512, .asc — is present and valid.)
+    let gnupg = d.join("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    let gpg = |args: &[&str]| {
+        let out = Command::new("gpg")
+            .env("GNUPGHOME", &gnupg)
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "Beispiel PSIRT <psirt@csaf.example>",
+        "rsa2048",
+        "sign",
+        "2d",
+    ]);
+    let fpr = gpg(&["--with-colons", "--list-keys"])
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("fpr:")
+                .map(|r| r.trim_matches(':').to_string())
+        })
+        .unwrap();
+    let key = gpg(&["--armor", "--export", &fpr]);
+    std::fs::write(csaf.join("key.asc"), key).unwrap();
+    std::fs::write(
+        csaf.join("provider-metadata.json"),
+        format!(
+            r#"{{"canonical_url": "{base}/.well-known/csaf/provider-metadata.json",
+            "distributions": [{{"directory_url": "{base}/.well-known/csaf/white/"}}],
+            "last_updated": "2026-11-01T00:00:00Z", "list_on_CSAF_aggregators": false,
+            "metadata_version": "2.0", "mirror_on_CSAF_aggregators": false,
+            "public_openpgp_keys": [{{"fingerprint": "{fpr}", "url": "{base}/.well-known/csaf/key.asc"}}],
+            "publisher": {{"category": "vendor", "name": "Beispiel PSIRT", "namespace": "https://csaf.example"}},
+            "role": "csaf_provider"}}"#
+        ),
+    )
+    .unwrap();
+    let advisory = std::fs::read(format!(
+        "{shared}/csaf-2.0/csaf_2.0/examples/csaf/bsi-2022-0001.json"
+    ))
+    .unwrap();
+    let doc = csaf.join("white/2022/bsi-2022-0001.json");
+    std::fs::write(csaf.join("white/index.txt"), "2022/bsi-2022-0001.json\n").unwrap();
+    std::fs::write(&doc, &advisory).unwrap();
+    std::fs::write(
+        csaf.join("white/2022/bsi-2022-0001.json.sha256"),
+        format!(
+            "{}  bsi-2022-0001.json\n",
+            hex::encode(Sha256::digest(&advisory))
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        csaf.join("white/2022/bsi-2022-0001.json.sha512"),
+        format!(
+            "{}  bsi-2022-0001.json\n",
+            hex::encode(sha2::Sha512::digest(&advisory))
+        ),
+    )
+    .unwrap();
+    gpg(&[
+        "--armor",
+        "--detach-sign",
+        "-u",
+        &fpr,
+        "-o",
+        &format!("{}.asc", doc.display()),
+        &doc.display().to_string(),
+    ]);
+    let _ = Command::new("gpgconf")
+        .env("GNUPGHOME", &gnupg)
+        .args(["--kill", "gpg-agent"])
+        .status();
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(
+        Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &format!("127.0.0.1:{port}"),
+                "-cert",
+                "../leaf.pem",
+                "-key",
+                "../leaf.key",
+                "-WWW",
+                "-quiet",
+            ])
+            .current_dir(&www)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let args = |ca: bool| {
+        let mut a = vec![
+            "feeds".to_string(),
+            "update".into(),
+            "--kev-url".into(),
+            format!("{base}/kev.json"),
+            "--eol-url".into(),
+            format!("{base}/eol.tar.gz"),
+            "--csaf-provider".into(),
+            format!("{base}/.well-known/csaf/provider-metadata.json"),
+        ];
+        if ca {
+            a.extend(["--ca".to_string(), d.join("ca.pem").display().to_string()]);
+        }
+        a
+    };
+    // Without the CA nothing is trusted, so nothing changes.
+    let a = args(false);
+    let (ok, out, err) = stadtmauer(&db.url, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!ok, "{out}");
+    assert!(err.contains("3 feed(s) not updated"), "{err}");
+    let (_, list, _) = stadtmauer(&db.url, &["feeds", "list"]);
+    assert!(!list.contains("kev.json"), "{list}");
+    let a = args(true);
+    let (ok, out, err) = stadtmauer(&db.url, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{out}\n{err}");
+    assert_eq!(out.matches("Imported").count(), 3, "{out}");
+    let (_, list, _) = stadtmauer(&db.url, &["feeds", "list"]);
+    assert!(
+        list.contains("kev.json") && list.contains("2026-11-20"),
+        "{list}"
+    );
+    assert!(
+        list.contains("eol.tar.gz") && list.contains("provider-metadata.json"),
+        "{list}"
+    );
+}

@@ -4,7 +4,11 @@
 //! invented (e-mail under `.example`, AGS in the unused district 03 9 99); any resemblance to a
 //! real municipality is coincidental.
 
+pub mod continuity;
+pub mod council;
 pub mod inventory;
+pub mod security;
+pub mod updates;
 
 use stadtmauer_core::org::{ContactInput, OrgKind, OrganisationInput};
 use stadtmauer_core::user::{MembershipData, Role, UserData};
@@ -616,6 +620,10 @@ pub async fn load_inventory(
         )
         .await?;
     }
+    updates::load(store, &members).await?;
+    security::load(store, &members).await?;
+    council::load(store, &members).await?;
+    continuity::load(store, &members).await?;
     Ok(n)
 }
 

@@ -10,13 +10,17 @@
 pub mod audit;
 pub mod backup;
 mod cache;
+pub mod continuity;
+pub mod council;
 pub mod inventory;
 pub mod inventory_import;
 pub mod orgs;
 mod provider_use;
+pub mod security;
 pub mod sessions;
 #[doc(hidden)]
 pub mod testkit;
+pub mod updates;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

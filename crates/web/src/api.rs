@@ -350,7 +350,8 @@ impl Modify for TokenAuth {
           crate::pages::inventory::api_list_objects, crate::pages::inventory::api_create_object,
           crate::pages::inventory::api_get_object, crate::pages::inventory::api_update_object,
           crate::pages::inventory::api_delete_object, crate::pages::inventory::api_links,
-          crate::pages::inventory::api_add_link, crate::pages::inventory::api_remove_link),
+          crate::pages::inventory::api_add_link, crate::pages::inventory::api_remove_link,
+          crate::pages::council::api_town_report, crate::pages::council::api_verbund_report),
     components(schemas(Problem, crate::error::ProblemField, OrganisationBody)),
     modifiers(&TokenAuth)
 )]

@@ -44,11 +44,19 @@ const DE: &[&str] = &[
     include_str!("../i18n/de.txt"),
     include_str!("../i18n/de-inventory.txt"),
     include_str!("../i18n/de-import.txt"),
+    include_str!("../i18n/de-security.txt"),
+    include_str!("../i18n/de-updates.txt"),
+    include_str!("../i18n/de-continuity.txt"),
+    include_str!("../i18n/de-council.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
     include_str!("../i18n/en-inventory.txt"),
     include_str!("../i18n/en-import.txt"),
+    include_str!("../i18n/en-security.txt"),
+    include_str!("../i18n/en-updates.txt"),
+    include_str!("../i18n/en-continuity.txt"),
+    include_str!("../i18n/en-council.txt"),
 ];
 
 pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {

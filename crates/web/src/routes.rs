@@ -143,6 +143,10 @@ fn pages() -> Routes {
         .post("/account/tokens/{token_id}/revoke", account::revoke_token)
         .merge(inventory::routes())
         .merge(import::routes())
+        .merge(crate::pages::security::routes())
+        .merge(crate::pages::updates::routes())
+        .merge(crate::pages::continuity::routes())
+        .merge(crate::pages::council::routes())
 }
 
 fn api_routes() -> Routes {
@@ -165,6 +169,10 @@ fn api_routes() -> Routes {
         .get("/api/v1/users/{user_id}", get_user)
         .get("/api/v1/audit", list_audit)
         .merge(crate::pages::inventory::api_routes())
+        .merge(crate::pages::security::api_routes())
+        .merge(crate::pages::updates::api_routes())
+        .merge(crate::pages::continuity::api_routes())
+        .merge(crate::pages::council::api_routes())
 }
 
 fn openapi_route() -> Routes {

@@ -126,6 +126,7 @@ pub struct DashboardPage {
     pub blocks: Vec<VerbundBlock>,
     pub org_count: usize,
     pub rows: Vec<AuditRow>,
+    pub security_html: String,
 }
 
 #[derive(Template)]

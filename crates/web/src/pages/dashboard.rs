@@ -144,6 +144,7 @@ pub async fn dashboard(
         blocks,
         org_count,
         rows,
+        security_html: super::security_town::dashboard_card(&state, &me, tr).await,
     })
 }
 

@@ -945,6 +945,8 @@ pub struct InvObjectPage {
     pub used_by: Vec<LinkRow>,
     pub candidates: Vec<Opt>,
     pub diagram_alt: String,
+    /// Installed software (systems and applications; update watch).
+    pub software: Option<super::updates::SoftwareSection>,
 }
 
 impl InvObjectPage {
@@ -1079,6 +1081,7 @@ async fn object_page(
         uses: uses_rows,
         used_by: used_rows,
         candidates,
+        software: super::updates::software_section(state, me, &o).await,
         obj: o,
     })
 }

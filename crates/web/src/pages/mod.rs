@@ -4,11 +4,19 @@
 
 pub mod account;
 pub mod audit;
+pub mod continuity;
+pub mod council;
 pub mod dashboard;
 pub mod import;
 pub mod inventory;
 pub mod login;
 pub mod orgs;
+pub mod security;
+pub mod security_catalog;
+pub mod security_measures;
+pub mod security_questionnaire;
+pub mod security_town;
+pub mod updates;
 pub mod users;
 
 use crate::error::PageError;

@@ -3,8 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
+mod continuity;
+mod council;
 mod harness;
 mod import;
 mod inventory;
 mod isolation;
 mod journeys;
+mod security;
+mod security_catalogs;
+mod security_transfer;
+mod updates;

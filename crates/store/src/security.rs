@@ -1,0 +1,1159 @@
+//! Persistence of the security level (Grundschutz++): the Verbund's uniform target and a town's
+//! own stricter one, answers per requirement (and object) with their evidence, uploaded evidence
+//! files, and snapshots of the level taken when an assessment is finished.
+//!
+//! Requirement ids are stored as text; the catalogs live in the binary (stadtmauer-catalog) and
+//! the web layer checks that an id exists before it asks the store to record an answer. Every
+//! write runs in a [`crate::WriteTx`] with its audit entry.
+
+use crate::{id_list, internal, Result, Store};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use stadtmauer_assessment::date::{format_date, parse_date};
+use stadtmauer_assessment::evidence::EvidenceItem;
+use stadtmauer_assessment::snapshot::{PracticeAggregate, Snapshot};
+use stadtmauer_assessment::{Answer, Status};
+use stadtmauer_core::{now, Access, DomainError, ObjectId, OrgId, Scope, VerbundId};
+
+/// A target level: which requirements a town must meet. Ordered from least to most strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The shipped "Kommunale Basis" profile (normal-SdT, effort 0–3): the default.
+    KommunaleBasis,
+    /// Every normal-SdT requirement of the Kernel.
+    KernelSdt,
+    /// The BSI's Grundschutz++ profile.
+    Grundschutz,
+}
+
+impl Target {
+    pub const ALL: [Target; 3] = [
+        Target::KommunaleBasis,
+        Target::KernelSdt,
+        Target::Grundschutz,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::KommunaleBasis => "kommunale_basis",
+            Target::KernelSdt => "kernel_sdt",
+            Target::Grundschutz => "grundschutz",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.as_str() == s.trim())
+    }
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Target::KommunaleBasis => "sec.target.kommunale_basis",
+            Target::KernelSdt => "sec.target.kernel_sdt",
+            Target::Grundschutz => "sec.target.grundschutz",
+        }
+    }
+}
+
+/// A town's targets: the Verbund's (or the default) and its own, if it chose a stricter one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TownTarget {
+    pub verbund: Target,
+    pub own: Option<Target>,
+}
+
+impl TownTarget {
+    /// What the town is measured against: its own target, never below the Verbund's.
+    pub fn effective(&self) -> Target {
+        self.own.map_or(self.verbund, |o| o.max(self.verbund))
+    }
+}
+
+/// An answer as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredAnswer {
+    pub id: i64,
+    pub organisation_id: OrgId,
+    pub answer: Answer,
+    /// Set when the requirement's text changed in a newer catalog version.
+    pub needs_review: bool,
+    pub updated_at: i64,
+}
+
+/// An uploaded evidence file's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceFile {
+    pub id: i64,
+    pub organisation_id: OrgId,
+    pub sha256: String,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+}
+
+/// A snapshot as stored, with its target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredSnapshot {
+    pub id: i64,
+    pub target: Target,
+    pub snapshot: Snapshot,
+}
+
+const ANSWER_COLUMNS: &str =
+    "a.id, a.organisation_id, a.requirement_id, a.object_id, a.status, a.reason, a.note, \
+    a.responsible, a.assessed_on, a.review_by, a.evidence, a.needs_review, a.updated_at";
+
+fn answer_row(row: &AnyRow) -> Result<StoredAnswer> {
+    let text = |c: &str| row.try_get::<Option<String>, _>(c).map_err(internal);
+    let object: i64 = row.try_get("object_id").map_err(internal)?;
+    let status: String = row.try_get("status").map_err(internal)?;
+    let assessed: String = row.try_get("assessed_on").map_err(internal)?;
+    let evidence: String = row.try_get("evidence").map_err(internal)?;
+    let evidence: Vec<EvidenceItem> = serde_json::from_str(&evidence).map_err(internal)?;
+    Ok(StoredAnswer {
+        id: row.try_get("id").map_err(internal)?,
+        organisation_id: OrgId(row.try_get("organisation_id").map_err(internal)?),
+        answer: Answer {
+            requirement_id: row.try_get("requirement_id").map_err(internal)?,
+            object_id: (object > 0).then_some(ObjectId(object)),
+            status: Status::parse(&status).unwrap_or(Status::Offen),
+            reason: text("reason")?,
+            note: text("note")?,
+            responsible: text("responsible")?,
+            assessed_on: parse_date(&assessed).ok_or_else(|| internal("bad assessed_on"))?,
+            review_by: text("review_by")?.as_deref().and_then(parse_date),
+            evidence,
+        },
+        needs_review: crate::flag(row, "needs_review"),
+        updated_at: row.try_get("updated_at").map_err(internal)?,
+    })
+}
+
+fn writable(scope: &Scope, org: OrgId, need: Access) -> Result<()> {
+    match scope.access(org) {
+        None => Err(DomainError::NotFound),
+        Some(a) if a >= need && !scope.read_only => Ok(()),
+        Some(_) => Err(DomainError::Forbidden),
+    }
+}
+
+impl Store {
+    async fn stored_verbund_target(&self, v: VerbundId) -> Result<Target> {
+        let row = sqlx::query("SELECT target FROM sec_verbund_target WHERE verbund_id = $1")
+            .bind(v.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok(match row {
+            Some(r) => {
+                let t: String = r.try_get("target").map_err(internal)?;
+                Target::parse(&t).unwrap_or(Target::KommunaleBasis)
+            }
+            None => Target::KommunaleBasis,
+        })
+    }
+
+    /// The Verbund's uniform target (the Kommunale Basis unless the office chose another).
+    pub async fn verbund_target(&self, scope: &Scope, v: VerbundId) -> Result<Target> {
+        self.verbund(scope, v).await?;
+        self.stored_verbund_target(v).await
+    }
+
+    /// Sets the Verbund's uniform target (the office).
+    pub async fn set_verbund_target(&self, scope: &Scope, v: VerbundId, t: Target) -> Result<()> {
+        self.verbund(scope, v).await?;
+        if !scope.manages_verbund(v) {
+            return Err(DomainError::Forbidden);
+        }
+        let before = self.stored_verbund_target(v).await?;
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("DELETE FROM sec_verbund_target WHERE verbund_id = $1")
+            .bind(v.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        sqlx::query(
+            "INSERT INTO sec_verbund_target (verbund_id, target, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(v.0)
+        .bind(t.as_str())
+        .bind(now())
+        .execute(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        w.audit(
+            None,
+            "update",
+            "security_target",
+            format!("verbund:{}", v.0),
+            Some(json!({ "target": before })),
+            Some(json!({ "target": t })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// A town's targets.
+    pub async fn town_target(&self, scope: &Scope, org: OrgId) -> Result<TownTarget> {
+        let o = self.organisation(scope, org).await?;
+        let verbund = match o.verbund_id {
+            Some(v) => self.stored_verbund_target(v).await?,
+            None => Target::KommunaleBasis,
+        };
+        let own = sqlx::query("SELECT target FROM sec_org_target WHERE organisation_id = $1")
+            .bind(org.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?
+            .map(|r| r.try_get::<String, _>("target").map_err(internal))
+            .transpose()?
+            .and_then(|t| Target::parse(&t));
+        Ok(TownTarget { verbund, own })
+    }
+
+    /// Sets (or with `None` removes) a town's own target; it may not be below the Verbund's.
+    pub async fn set_town_target(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        t: Option<Target>,
+    ) -> Result<()> {
+        writable(scope, org, Access::Write)?;
+        let before = self.town_target(scope, org).await?;
+        if t.is_some_and(|t| t < before.verbund) {
+            return Err(DomainError::field("target", "sec.err.target_weaker"));
+        }
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("DELETE FROM sec_org_target WHERE organisation_id = $1")
+            .bind(org.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        if let Some(t) = t {
+            sqlx::query(
+                "INSERT INTO sec_org_target (organisation_id, target, updated_at) VALUES ($1, $2, $3)",
+            )
+            .bind(org.0)
+            .bind(t.as_str())
+            .bind(now())
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        }
+        w.audit(
+            Some(org),
+            "update",
+            "security_target",
+            org,
+            Some(json!({ "target": before.own })),
+            Some(json!({ "target": t })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// Every answer of a town (answers about deleted objects are left out).
+    pub async fn answers(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredAnswer>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {ANSWER_COLUMNS} FROM sec_answer a WHERE a.organisation_id = $1 \
+             AND (a.object_id = 0 OR a.object_id IN (SELECT id FROM inv_object WHERE organisation_id = $1)) \
+             ORDER BY a.requirement_id, a.object_id"
+        ))
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter().map(answer_row).collect()
+    }
+
+    /// The answers of one requirement in a town (organisation-wide and per object).
+    pub async fn answers_for(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        requirement: &str,
+    ) -> Result<Vec<StoredAnswer>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {ANSWER_COLUMNS} FROM sec_answer a WHERE a.organisation_id = $1 AND a.requirement_id = $2 \
+             AND (a.object_id = 0 OR a.object_id IN (SELECT id FROM inv_object WHERE organisation_id = $1)) \
+             ORDER BY a.object_id"
+        ))
+        .bind(org.0)
+        .bind(requirement)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter().map(answer_row).collect()
+    }
+
+    /// Records (or replaces) a town's answer to one requirement, for the organisation or one of
+    /// its objects. Coordinators and IT staff may answer.
+    pub async fn save_answer(&self, scope: &Scope, org: OrgId, a: &Answer) -> Result<i64> {
+        writable(scope, org, Access::WriteTechnical)?;
+        let mut w = self.begin_write(scope).await?;
+        let id = save_answer_tx(&mut w, org, a).await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Records many answers in one transaction (questionnaire, import, demo): all or nothing.
+    pub async fn save_answers(&self, scope: &Scope, org: OrgId, answers: &[Answer]) -> Result<()> {
+        writable(scope, org, Access::WriteTechnical)?;
+        let mut w = self.begin_write(scope).await?;
+        for a in answers {
+            save_answer_tx(&mut w, org, a).await?;
+        }
+        w.commit().await
+    }
+
+    /// Imports answers (an assessment-results file) into a town: every answer is recorded
+    /// (replacing one for the same requirement and object) in one transaction with one audit
+    /// entry per answer and one for the import; nothing is stored if any answer is refused.
+    pub async fn import_answers(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        source: &str,
+        answers: &[Answer],
+    ) -> Result<usize> {
+        writable(scope, org, Access::WriteTechnical)?;
+        let mut w = self.begin_write(scope).await?;
+        for a in answers {
+            save_answer_tx(&mut w, org, a).await?;
+        }
+        w.audit(
+            Some(org),
+            "import",
+            "security_answers",
+            org,
+            None,
+            Some(json!({ "source": source, "answers": answers.len() })),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(answers.len())
+    }
+
+    /// Stores an uploaded evidence file (already checked by the evidence policy) and returns
+    /// its metadata; the same content twice is stored once.
+    pub async fn store_evidence_file(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<EvidenceFile> {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        writable(scope, org, Access::WriteTechnical)?;
+        let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+        if let Some(f) = self.evidence_file(scope, org, &sha256).await? {
+            return Ok(f);
+        }
+        let mut w = self.begin_write(scope).await?;
+        let row = sqlx::query(
+            "INSERT INTO sec_evidence_file (organisation_id, sha256, name, media_type, size, content, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(org.0)
+        .bind(&sha256)
+        .bind(name)
+        .bind(media_type)
+        .bind(bytes.len() as i64)
+        .bind(base64::engine::general_purpose::STANDARD.encode(bytes))
+        .bind(now())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        let id: i64 = row.try_get(0).map_err(internal)?;
+        let f = EvidenceFile {
+            id,
+            organisation_id: org,
+            sha256,
+            name: name.to_string(),
+            media_type: media_type.to_string(),
+            size: bytes.len() as i64,
+        };
+        w.audit(
+            Some(org),
+            "create",
+            "evidence_file",
+            id,
+            None,
+            Some(json!(f)),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(f)
+    }
+
+    /// An evidence file's metadata, if the town has one with this hash.
+    pub async fn evidence_file(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        sha256: &str,
+    ) -> Result<Option<EvidenceFile>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let row = sqlx::query(
+            "SELECT id, name, media_type, size FROM sec_evidence_file WHERE organisation_id = $1 AND sha256 = $2",
+        )
+        .bind(org.0)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?;
+        row.map(|r| {
+            Ok(EvidenceFile {
+                id: r.try_get("id").map_err(internal)?,
+                organisation_id: org,
+                sha256: sha256.to_string(),
+                name: r.try_get("name").map_err(internal)?,
+                media_type: r.try_get("media_type").map_err(internal)?,
+                size: r.try_get("size").map_err(internal)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// An evidence file's content (for download by users who may read the town).
+    pub async fn evidence_content(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        sha256: &str,
+    ) -> Result<(EvidenceFile, Vec<u8>)> {
+        use base64::Engine as _;
+        let meta = self
+            .evidence_file(scope, org, sha256)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let row = sqlx::query("SELECT content FROM sec_evidence_file WHERE id = $1")
+            .bind(meta.id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?;
+        let content: String = row.try_get("content").map_err(internal)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .map_err(internal)?;
+        Ok((meta, bytes))
+    }
+
+    /// Records a snapshot of a town's level ("Bewertung abschließen").
+    pub async fn save_snapshot(
+        &self,
+        scope: &Scope,
+        snap: &Snapshot,
+        target: Target,
+    ) -> Result<i64> {
+        let org = snap.organisation_id;
+        writable(scope, org, Access::Write)?;
+        let mut w = self.begin_write(scope).await?;
+        let id = insert_snapshot(&mut w.tx, snap, target).await?;
+        w.audit(
+            Some(org),
+            "create",
+            "security_snapshot",
+            id,
+            None,
+            Some(json!({ "taken_on": format_date(snap.taken_on), "target": target })),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Records many snapshots of several towns at once (demo data, imports): all or nothing.
+    pub async fn save_snapshots(&self, scope: &Scope, snaps: &[(Snapshot, Target)]) -> Result<()> {
+        for (s, _) in snaps {
+            writable(scope, s.organisation_id, Access::Write)?;
+        }
+        let mut w = self.begin_write(scope).await?;
+        for (s, t) in snaps {
+            let id = insert_snapshot(&mut w.tx, s, *t).await?;
+            w.audit(
+                Some(s.organisation_id),
+                "create",
+                "security_snapshot",
+                id,
+                None,
+                Some(json!({ "taken_on": format_date(s.taken_on), "target": t })),
+            )
+            .await?;
+        }
+        w.commit().await
+    }
+
+    /// A town's snapshots, oldest first.
+    pub async fn snapshots(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredSnapshot>> {
+        if !scope.can(org, Access::Reports) {
+            return Err(DomainError::NotFound);
+        }
+        self.snapshots_of(&[org], false).await
+    }
+
+    /// The latest snapshot of each visible town among `orgs` (the Verbund heatmap).
+    pub async fn latest_snapshots(
+        &self,
+        scope: &Scope,
+        orgs: &[OrgId],
+    ) -> Result<Vec<StoredSnapshot>> {
+        let visible: Vec<OrgId> = orgs
+            .iter()
+            .copied()
+            .filter(|o| scope.can(*o, Access::Reports))
+            .collect();
+        self.snapshots_of(&visible, true).await
+    }
+
+    async fn snapshots_of(&self, orgs: &[OrgId], latest: bool) -> Result<Vec<StoredSnapshot>> {
+        let list = id_list(orgs.iter().map(|o| o.0));
+        let sql = if latest {
+            format!(
+                "SELECT s.id, s.organisation_id, s.taken_on, s.target, s.practices FROM sec_snapshot s \
+                 WHERE s.organisation_id IN {list} AND s.id = (SELECT MAX(t.id) FROM sec_snapshot t \
+                 WHERE t.organisation_id = s.organisation_id AND t.taken_on = (SELECT MAX(u.taken_on) \
+                 FROM sec_snapshot u WHERE u.organisation_id = s.organisation_id)) ORDER BY s.organisation_id"
+            )
+        } else {
+            format!(
+                "SELECT s.id, s.organisation_id, s.taken_on, s.target, s.practices FROM sec_snapshot s \
+                 WHERE s.organisation_id IN {list} ORDER BY s.taken_on, s.id"
+            )
+        };
+        let rows = sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+        rows.iter()
+            .map(|r| {
+                let taken: String = r.try_get("taken_on").map_err(internal)?;
+                let target: String = r.try_get("target").map_err(internal)?;
+                let practices: String = r.try_get("practices").map_err(internal)?;
+                let practices: Vec<PracticeAggregate> =
+                    serde_json::from_str(&practices).map_err(internal)?;
+                Ok(StoredSnapshot {
+                    id: r.try_get("id").map_err(internal)?,
+                    target: Target::parse(&target).unwrap_or(Target::KommunaleBasis),
+                    snapshot: Snapshot {
+                        organisation_id: OrgId(r.try_get("organisation_id").map_err(internal)?),
+                        taken_on: parse_date(&taken).ok_or_else(|| internal("bad taken_on"))?,
+                        practices,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_snapshot(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    s: &Snapshot,
+    target: Target,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO sec_snapshot (organisation_id, taken_on, target, practices, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(s.organisation_id.0)
+    .bind(format_date(s.taken_on))
+    .bind(target.as_str())
+    .bind(serde_json::to_string(&s.practices).map_err(internal)?)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(internal)?;
+    row.try_get(0).map_err(internal)
+}
+
+async fn save_answer_tx(w: &mut crate::WriteTx<'_>, org: OrgId, a: &Answer) -> Result<i64> {
+    let object = a.object_id.map_or(0, |o| o.0);
+    if object > 0 {
+        let owner = sqlx::query("SELECT organisation_id FROM inv_object WHERE id = $1")
+            .bind(object)
+            .fetch_optional(&mut *w.tx)
+            .await
+            .map_err(internal)?
+            .map(|r| r.try_get::<i64, _>(0).map_err(internal))
+            .transpose()?;
+        if owner != Some(org.0) {
+            return Err(DomainError::field("object_id", "sec.err.object_not_here"));
+        }
+    }
+    let existing = sqlx::query(&format!(
+        "SELECT {ANSWER_COLUMNS} FROM sec_answer a WHERE a.organisation_id = $1 AND a.requirement_id = $2 AND a.object_id = $3"
+    ))
+    .bind(org.0)
+    .bind(&a.requirement_id)
+    .bind(object)
+    .fetch_optional(&mut *w.tx)
+    .await
+    .map_err(internal)?
+    .map(|r| answer_row(&r))
+    .transpose()?;
+    let evidence = serde_json::to_string(&a.evidence).map_err(internal)?;
+    let review_by = a.review_by.map(format_date);
+    let id = match &existing {
+        Some(old) => {
+            sqlx::query(
+                "UPDATE sec_answer SET status = $1, reason = $2, note = $3, responsible = $4, assessed_on = $5, \
+                 review_by = $6, evidence = $7, needs_review = 0, updated_at = $8 WHERE id = $9",
+            )
+            .bind(a.status.as_str())
+            .bind(a.reason.clone())
+            .bind(a.note.clone())
+            .bind(a.responsible.clone())
+            .bind(format_date(a.assessed_on))
+            .bind(review_by)
+            .bind(evidence)
+            .bind(now())
+            .bind(old.id)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+            old.id
+        }
+        None => {
+            let row = sqlx::query(
+                "INSERT INTO sec_answer (organisation_id, requirement_id, object_id, status, reason, note, responsible, \
+                 assessed_on, review_by, evidence, needs_review, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11) RETURNING id",
+            )
+            .bind(org.0)
+            .bind(&a.requirement_id)
+            .bind(object)
+            .bind(a.status.as_str())
+            .bind(a.reason.clone())
+            .bind(a.note.clone())
+            .bind(a.responsible.clone())
+            .bind(format_date(a.assessed_on))
+            .bind(review_by)
+            .bind(evidence)
+            .bind(now())
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+            row.try_get(0).map_err(internal)?
+        }
+    };
+    w.audit(
+        Some(org),
+        if existing.is_some() {
+            "update"
+        } else {
+            "create"
+        },
+        "security_answer",
+        id,
+        existing.map(|e| json!(e.answer)),
+        Some(json!(a)),
+    )
+    .await?;
+    Ok(id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measures (Realisierungsplan)
+// ---------------------------------------------------------------------------------------------
+
+use stadtmauer_assessment::measure::{Measure, MeasureStatus, Priority, TownProgress};
+
+impl Store {
+    /// The measures a town takes part in (its own and shared ones), by priority and deadline, each
+    /// with the number of towns taking part. Of a shared measure, only the towns the scope may read
+    /// are listed in `towns`.
+    pub async fn measures(&self, scope: &Scope, org: OrgId) -> Result<Vec<(i64, Measure, usize)>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let rows = sqlx::query(
+            "SELECT m.id, m.title, m.description, m.requirement_id, m.objects, m.owner, m.deadline, m.priority, \
+             m.cost_eur, m.effort_tenths FROM sec_measure m \
+             WHERE m.id IN (SELECT measure_id FROM sec_measure_town WHERE organisation_id = $1) ORDER BY m.id",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let ids: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id").map_err(internal))
+            .collect::<Result<_>>()?;
+        let towns = sqlx::query(&format!(
+            "SELECT measure_id, organisation_id, status FROM sec_measure_town WHERE measure_id IN {} \
+             ORDER BY organisation_id",
+            id_list(ids.iter().copied()),
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let id: i64 = r.try_get("id").map_err(internal)?;
+            let text = |c: &str| r.try_get::<Option<String>, _>(c).map_err(internal);
+            let objects: String = r.try_get("objects").map_err(internal)?;
+            let priority: String = r.try_get("priority").map_err(internal)?;
+            let mut progress = Vec::new();
+            let mut taking_part = 0;
+            for t in &towns {
+                if t.try_get::<i64, _>("measure_id").map_err(internal)? == id {
+                    taking_part += 1;
+                    let town = OrgId(t.try_get("organisation_id").map_err(internal)?);
+                    if !scope.can(town, Access::Reports) {
+                        continue;
+                    }
+                    let s: String = t.try_get("status").map_err(internal)?;
+                    progress.push(TownProgress {
+                        organisation_id: town,
+                        status: MeasureStatus::parse(&s).unwrap_or(MeasureStatus::Geplant),
+                    });
+                }
+            }
+            out.push((
+                id,
+                Measure {
+                    title: r.try_get("title").map_err(internal)?,
+                    description: text("description")?,
+                    requirement_id: text("requirement_id")?,
+                    objects: serde_json::from_str(&objects).map_err(internal)?,
+                    owner: text("owner")?,
+                    deadline: text("deadline")?.as_deref().and_then(parse_date),
+                    priority: Priority::parse(&priority).unwrap_or(Priority::Mittel),
+                    cost_eur: r
+                        .try_get::<Option<i64>, _>("cost_eur")
+                        .map_err(internal)?
+                        .map(|c| c.max(0) as u64),
+                    effort_person_days: r
+                        .try_get::<Option<i64>, _>("effort_tenths")
+                        .map_err(internal)?
+                        .map(|t| t as f64 / 10.0),
+                    towns: progress,
+                },
+                taking_part,
+            ));
+        }
+        out.sort_by(|a, b| {
+            (a.1.priority, a.1.deadline, a.0).cmp(&(b.1.priority, b.1.deadline, b.0))
+        });
+        Ok(out)
+    }
+
+    /// Records measures, owned by `owner` (a town, or the office for a measure shared by several
+    /// towns); the scope must be able to write in the owner and in every town taking part.
+    pub async fn create_measures(
+        &self,
+        scope: &Scope,
+        owner: OrgId,
+        measures: &[Measure],
+    ) -> Result<Vec<i64>> {
+        writable(scope, owner, Access::Write)?;
+        for m in measures {
+            if m.towns.is_empty() {
+                return Err(DomainError::field("towns", "err.required"));
+            }
+            for t in &m.towns {
+                writable(scope, t.organisation_id, Access::Write)?;
+            }
+        }
+        let mut w = self.begin_write(scope).await?;
+        let mut ids = Vec::new();
+        for m in measures {
+            let row = sqlx::query(
+                "INSERT INTO sec_measure (organisation_id, title, description, requirement_id, objects, owner, deadline, \
+                 priority, cost_eur, effort_tenths, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+            )
+            .bind(owner.0)
+            .bind(&m.title)
+            .bind(m.description.clone())
+            .bind(m.requirement_id.clone())
+            .bind(serde_json::to_string(&m.objects).map_err(internal)?)
+            .bind(m.owner.clone())
+            .bind(m.deadline.map(format_date))
+            .bind(m.priority.as_str())
+            .bind(m.cost_eur.map(|c| c.min(i64::MAX as u64) as i64))
+            .bind(m.effort_person_days.map(|d| (d * 10.0).round() as i64))
+            .bind(now())
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+            let id: i64 = row.try_get(0).map_err(internal)?;
+            for t in &m.towns {
+                sqlx::query(
+                    "INSERT INTO sec_measure_town (measure_id, organisation_id, status, updated_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(t.organisation_id.0)
+                .bind(t.status.as_str())
+                .bind(now())
+                .execute(&mut *w.tx)
+                .await
+                .map_err(crate::unique_or_internal("towns"))?;
+                w.audit(
+                    Some(t.organisation_id),
+                    "create",
+                    "security_measure",
+                    id,
+                    None,
+                    Some(json!(m)),
+                )
+                .await?;
+            }
+            ids.push(id);
+        }
+        w.commit().await?;
+        Ok(ids)
+    }
+
+    /// Sets a town's progress on a measure.
+    pub async fn set_measure_status(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        measure: i64,
+        status: MeasureStatus,
+    ) -> Result<()> {
+        writable(scope, org, Access::WriteTechnical)?;
+        let mut w = self.begin_write(scope).await?;
+        let before = sqlx::query(
+            "SELECT status FROM sec_measure_town WHERE measure_id = $1 AND organisation_id = $2",
+        )
+        .bind(measure)
+        .bind(org.0)
+        .fetch_optional(&mut *w.tx)
+        .await
+        .map_err(internal)?
+        .ok_or(DomainError::NotFound)?;
+        let before: String = before.try_get(0).map_err(internal)?;
+        sqlx::query(
+            "UPDATE sec_measure_town SET status = $1, updated_at = $2 WHERE measure_id = $3 AND organisation_id = $4",
+        )
+        .bind(status.as_str())
+        .bind(now())
+        .bind(measure)
+        .bind(org.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        w.audit(
+            Some(org),
+            "update",
+            "security_measure",
+            measure,
+            Some(json!({ "status": before })),
+            Some(json!({ "status": status })),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// How many open measures are past their deadline, per visible town among `orgs`.
+    pub async fn overdue_measures(
+        &self,
+        scope: &Scope,
+        orgs: &[OrgId],
+        today: stadtmauer_assessment::Date,
+    ) -> Result<std::collections::HashMap<OrgId, usize>> {
+        let visible = orgs
+            .iter()
+            .filter(|o| scope.can(**o, Access::Reports))
+            .map(|o| o.0);
+        let rows = sqlx::query(&format!(
+            "SELECT t.organisation_id FROM sec_measure_town t JOIN sec_measure m ON m.id = t.measure_id \
+             WHERE t.organisation_id IN {} AND t.status IN ('geplant', 'in_arbeit') \
+             AND m.deadline IS NOT NULL AND m.deadline < $1",
+            id_list(visible)
+        ))
+        .bind(format_date(today))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let mut out = std::collections::HashMap::new();
+        for r in rows {
+            let o = OrgId(r.try_get(0).map_err(internal)?);
+            *out.entry(o).or_insert(0) += 1;
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imported catalogs and profiles
+// ---------------------------------------------------------------------------------------------
+
+use stadtmauer_catalog::catalog::Catalog;
+use stadtmauer_catalog::oscal::{self, Document, OscalError};
+use stadtmauer_catalog::versions::{carry_over, CarryOver};
+
+/// An imported catalog or profile (without its content).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportedCatalog {
+    pub id: i64,
+    /// `catalog` or `profile`.
+    pub kind: String,
+    pub uuid: String,
+    pub title: String,
+    pub version: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub requirements: i64,
+    /// The version this one follows ("title version"), if an earlier one was known.
+    pub previous: Option<String>,
+    /// How many answers were flagged "review" because their requirement's text changed.
+    pub flagged: i64,
+    pub created_at: i64,
+}
+
+/// Why a catalog file was refused (nothing was stored).
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogImportError {
+    /// The file is not a usable OSCAL 1.1 catalog or profile; the message names the JSON path.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+const CATALOG_COLUMNS: &str = "id, kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, created_at";
+
+fn catalog_row(r: &AnyRow) -> Result<ImportedCatalog> {
+    Ok(ImportedCatalog {
+        id: r.try_get("id").map_err(internal)?,
+        kind: r.try_get("kind").map_err(internal)?,
+        uuid: r.try_get("uuid").map_err(internal)?,
+        title: r.try_get("title").map_err(internal)?,
+        version: r.try_get("version").map_err(internal)?,
+        file_name: r.try_get("file_name").map_err(internal)?,
+        sha256: r.try_get("sha256").map_err(internal)?,
+        requirements: r.try_get("requirements").map_err(internal)?,
+        previous: r.try_get("previous").map_err(internal)?,
+        flagged: r.try_get("flagged").map_err(internal)?,
+        created_at: r.try_get("created_at").map_err(internal)?,
+    })
+}
+
+/// May the scope import catalogs for the installation (office officers, administrators)?
+pub fn may_import_catalogs(scope: &Scope) -> bool {
+    !scope.read_only && (scope.admin || scope.managed_verbuende().next().is_some())
+}
+
+impl Store {
+    /// The imported catalogs and profiles, oldest first (catalog text is public: any signed-in
+    /// user may list them).
+    pub async fn imported_catalogs(&self, _scope: &Scope) -> Result<Vec<ImportedCatalog>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CATALOG_COLUMNS} FROM sec_catalog ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter().map(catalog_row).collect()
+    }
+
+    /// The requirement set of an imported catalog or profile.
+    pub async fn imported_catalog(
+        &self,
+        _scope: &Scope,
+        id: i64,
+    ) -> Result<(ImportedCatalog, Catalog)> {
+        let row = sqlx::query(&format!(
+            "SELECT {CATALOG_COLUMNS}, resolved FROM sec_catalog WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?
+        .ok_or(DomainError::NotFound)?;
+        let resolved: String = row.try_get("resolved").map_err(internal)?;
+        Ok((
+            catalog_row(&row)?,
+            serde_json::from_str(&resolved).map_err(internal)?,
+        ))
+    }
+
+    /// Imports an OSCAL 1.1 catalog or profile (a profile is resolved against the shipped and the
+    /// imported catalogs). A later version of a known catalog (same uuid or title) is stored
+    /// beside the old one, and answers — in the towns the scope may write — to requirements whose
+    /// statement changed are flagged "review". All or nothing, audited.
+    pub async fn import_catalog(
+        &self,
+        scope: &Scope,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> std::result::Result<ImportedCatalog, CatalogImportError> {
+        use sha2::Digest as _;
+        if !may_import_catalogs(scope) {
+            return Err(DomainError::Forbidden.into());
+        }
+        let refused = |e: OscalError| CatalogImportError::Refused(e.to_string());
+        let shipped = stadtmauer_catalog::shipped().map_err(|e| internal(e.to_string()))?;
+        let stored = self.imported_catalogs(scope).await?;
+        let mut earlier: Vec<(ImportedCatalog, Catalog)> = Vec::new();
+        for c in &stored {
+            earlier.push(self.imported_catalog(scope, c.id).await?);
+        }
+        let (kind, cat) = match oscal::parse(bytes).map_err(refused)? {
+            Document::Catalog(doc) => ("catalog", Catalog::from_doc(&doc, file_name)),
+            Document::Profile(p) => {
+                let mut resolver = shipped.resolver();
+                for (m, c) in &earlier {
+                    resolver.add_catalog(&m.file_name, c);
+                }
+                let r = stadtmauer_catalog::profile::resolve(&p, file_name, &resolver)
+                    .map_err(|e| CatalogImportError::Refused(format!("profile: {e}")))?;
+                ("profile", r.catalog)
+            }
+            other => {
+                return Err(refused(OscalError::WrongDocument {
+                    expected: "catalog or profile",
+                    found: other.kind(),
+                }))
+            }
+        };
+        if cat.requirements.is_empty() {
+            return Err(CatalogImportError::Refused(format!(
+                "{kind}: contains no controls"
+            )));
+        }
+        let content = std::str::from_utf8(bytes)
+            .map_err(|e| CatalogImportError::Refused(format!("not UTF-8: {e}")))?;
+        let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+        if let Some(same) = stored.iter().find(|c| c.sha256 == sha256) {
+            return Err(CatalogImportError::Refused(format!(
+                "this file was already imported as {:?} version {:?}",
+                same.title, same.version
+            )));
+        }
+        // The earlier version: the latest imported one with the same uuid or title, else a
+        // shipped catalog with the same uuid or title.
+        let same = |c: &Catalog| c.uuid == cat.uuid || c.title.trim() == cat.title.trim();
+        let old: Option<&Catalog> = earlier
+            .iter()
+            .rev()
+            .map(|(_, c)| c)
+            .find(|c| same(c))
+            .or_else(|| {
+                [
+                    &shipped.kernel,
+                    &shipped.methodik,
+                    &shipped.risiko,
+                    &shipped.iso27001,
+                ]
+                .into_iter()
+                .find(|c| same(c))
+            });
+        if old.is_some_and(|o| o.version.trim() == cat.version.trim()) {
+            return Err(CatalogImportError::Refused(format!(
+                "{kind}.metadata.version: version {:?} of {:?} is already known; a new version needs a new metadata.version",
+                cat.version, cat.title
+            )));
+        }
+        // Answers to flag, per town the scope may write.
+        let mut review: Vec<(i64, String)> = Vec::new();
+        if let Some(old) = old {
+            let towns = scope.with(Access::WriteTechnical);
+            let rows = sqlx::query(&format!(
+                "SELECT DISTINCT organisation_id, requirement_id FROM sec_answer WHERE organisation_id IN {}",
+                id_list(towns.iter().map(|o| o.0))
+            ))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?;
+            let mut by_org: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+            for r in rows {
+                let o: i64 = r.try_get(0).map_err(internal)?;
+                let id: String = r.try_get(1).map_err(internal)?;
+                if old.get(&id).is_some() {
+                    by_org.entry(o).or_default().push(id);
+                }
+            }
+            for (o, ids) in by_org {
+                for c in carry_over(old, &cat, ids.iter().map(String::as_str)) {
+                    if let CarryOver::Review { old_id, .. } = c {
+                        review.push((o, old_id));
+                    }
+                }
+            }
+        }
+        let resolved = serde_json::to_string(&cat).map_err(internal)?;
+        let previous = old.map(|o| format!("{} {}", o.title.trim(), o.version.trim()));
+        let file_name: String = file_name.trim().chars().take(200).collect();
+        let mut w = self.begin_write(scope).await?;
+        let row = sqlx::query(
+            "INSERT INTO sec_catalog (kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, \
+             content, resolved, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(kind)
+        .bind(&cat.uuid)
+        .bind(cat.title.trim())
+        .bind(cat.version.trim())
+        .bind(&file_name)
+        .bind(&sha256)
+        .bind(cat.requirements.len() as i64)
+        .bind(previous.clone())
+        .bind(review.len() as i64)
+        .bind(content)
+        .bind(&resolved)
+        .bind(now())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        let id: i64 = row.try_get(0).map_err(internal)?;
+        let mut per_org: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
+        for (o, req) in &review {
+            sqlx::query(
+                "UPDATE sec_answer SET needs_review = 1 WHERE organisation_id = $1 AND requirement_id = $2",
+            )
+            .bind(o)
+            .bind(req)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+            per_org.entry(*o).or_default().push(req);
+        }
+        let meta = ImportedCatalog {
+            id,
+            kind: kind.to_string(),
+            uuid: cat.uuid.clone(),
+            title: cat.title.trim().to_string(),
+            version: cat.version.trim().to_string(),
+            file_name,
+            sha256,
+            requirements: cat.requirements.len() as i64,
+            previous,
+            flagged: review.len() as i64,
+            created_at: now(),
+        };
+        w.audit(
+            None,
+            "import",
+            "security_catalog",
+            id,
+            None,
+            Some(json!(meta)),
+        )
+        .await?;
+        for (o, reqs) in per_org {
+            w.audit(
+                Some(OrgId(o)),
+                "update",
+                "security_review",
+                o,
+                None,
+                Some(json!({ "catalog_id": id, "requirements": reqs })),
+            )
+            .await?;
+        }
+        w.commit().await?;
+        Ok(meta)
+    }
+}

@@ -1,0 +1,99 @@
+//! Security level (Grundschutz++): catalogs, targets, assessments, measures, heatmap.
+//!
+//! The catalog pages are in [`super::security_catalog`]; this module holds the route list.
+
+use super::{security_catalog, security_measures, security_questionnaire, security_town};
+
+pub(crate) mod catalogs;
+pub(crate) mod transfer;
+use crate::routes::Routes;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+
+pub(crate) fn routes() -> Routes {
+    Routes::new(false, false)
+        .get("/catalog", security_catalog::catalog)
+        .get("/catalog/requirement", security_catalog::requirement)
+        .get("/catalog/imported", catalogs::list)
+        .post(
+            "/catalog/imported",
+            catalogs::upload.layer(DefaultBodyLimit::max(catalogs::CATALOG_BODY_MAX)),
+        )
+        .get("/catalog/imported/view", catalogs::show)
+        .get("/organisations/{org_id}/security", security_town::town)
+        .post(
+            "/organisations/{org_id}/security/target",
+            security_town::set_target,
+        )
+        .post(
+            "/organisations/{org_id}/security/finish",
+            security_town::finish,
+        )
+        .get(
+            "/organisations/{org_id}/security/requirement",
+            security_town::assess,
+        )
+        .post(
+            "/organisations/{org_id}/security/answer",
+            security_town::save_answer,
+        )
+        .post(
+            "/organisations/{org_id}/security/evidence",
+            security_town::upload_evidence
+                .layer(DefaultBodyLimit::max(security_town::EVIDENCE_BODY_MAX)),
+        )
+        .get(
+            "/organisations/{org_id}/security/evidence",
+            security_town::download_evidence,
+        )
+        .get(
+            "/organisations/{org_id}/security/questionnaire",
+            security_questionnaire::show,
+        )
+        .post(
+            "/organisations/{org_id}/security/questionnaire",
+            security_questionnaire::reply,
+        )
+        .get(
+            "/organisations/{org_id}/security/measures",
+            security_measures::list,
+        )
+        .post(
+            "/organisations/{org_id}/security/measures/derive",
+            security_measures::derive,
+        )
+        .post(
+            "/organisations/{org_id}/security/measures/status",
+            security_measures::set_status,
+        )
+        .get(
+            "/organisations/{org_id}/security/transfer",
+            transfer::transfer,
+        )
+        .get(
+            "/organisations/{org_id}/security/soa.csv",
+            transfer::soa_csv_export,
+        )
+        .get(
+            "/organisations/{org_id}/security/soa.xlsx",
+            transfer::soa_xlsx_export,
+        )
+        .get(
+            "/organisations/{org_id}/security/assessment-results.json",
+            transfer::results_export,
+        )
+        .post(
+            "/organisations/{org_id}/security/assessment-results",
+            transfer::results_import.layer(DefaultBodyLimit::max(transfer::RESULTS_BODY_MAX)),
+        )
+        .get("/security", security_town::entry)
+        .get("/verbuende/{verbund_id}/security", security_town::verbund)
+        .post(
+            "/verbuende/{verbund_id}/security",
+            security_town::set_verbund_target,
+        )
+}
+
+pub(crate) fn api_routes() -> Routes {
+    Routes::new(true, false)
+}

@@ -1,0 +1,189 @@
+//! Imported OSCAL catalogs and profiles: the list beside the shipped catalogs, one imported
+//! catalog's requirements, and the upload (office officers and administrators). A later version
+//! of a known catalog is stored beside the old one; answers whose requirement text changed are
+//! flagged "review" (shown on the assessment pages).
+
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::pages::{done, fail, render, render_status, FlashQuery};
+use crate::view::Chrome;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use stadtmauer_core::DomainError;
+use stadtmauer_store::security::{may_import_catalogs, CatalogImportError, ImportedCatalog};
+
+/// Largest catalog file accepted by the upload (the OSCAL reader refuses more than 32 MB).
+pub const CATALOG_BODY_MAX: usize = 40 * 1024 * 1024;
+
+pub struct CatalogRow {
+    pub id: i64,
+    pub kind: &'static str,
+    pub title: String,
+    pub version: String,
+    pub file_name: String,
+    pub requirements: i64,
+    pub previous: String,
+    pub flagged: i64,
+}
+
+#[derive(Template)]
+#[template(path = "sec_catalogs.html")]
+pub struct CatalogsPage {
+    pub c: Chrome,
+    pub rows: Vec<CatalogRow>,
+    pub can_import: bool,
+    pub error: Option<String>,
+}
+
+fn row(tr: Tr, c: ImportedCatalog) -> CatalogRow {
+    CatalogRow {
+        id: c.id,
+        kind: tr.s(if c.kind == "profile" {
+            "sec.ic.kind_profile"
+        } else {
+            "sec.ic.kind_catalog"
+        }),
+        title: c.title,
+        version: c.version,
+        file_name: c.file_name,
+        requirements: c.requirements,
+        previous: c.previous.unwrap_or_else(|| "–".into()),
+        flagged: c.flagged,
+    }
+}
+
+async fn page(
+    state: &AppState,
+    tr: Tr,
+    me: &CurrentUser,
+    msg: Option<&str>,
+    error: Option<String>,
+) -> Response {
+    let list = match state.store.imported_catalogs(&me.scope).await {
+        Ok(l) => l,
+        Err(e) => return fail(tr, e),
+    };
+    let failed = error.is_some();
+    let p = CatalogsPage {
+        c: Chrome::new(tr, me, tr.s("sec.ic.title"), "catalog").with_flash(msg),
+        rows: list.into_iter().map(|c| row(tr, c)).collect(),
+        can_import: may_import_catalogs(&me.scope),
+        error,
+    };
+    if failed {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, p)
+    } else {
+        render(p)
+    }
+}
+
+/// `GET /catalog/imported`.
+pub async fn list(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Query(q): Query<FlashQuery>,
+) -> Response {
+    page(&state, tr, &me, q.msg.as_deref(), None).await
+}
+
+pub struct ReqRow {
+    pub id: String,
+    pub title: String,
+    pub practice: String,
+    pub statement: String,
+}
+
+#[derive(Template)]
+#[template(path = "sec_catalog_imported.html")]
+pub struct ImportedPage {
+    pub c: Chrome,
+    pub meta: CatalogRow,
+    pub rows: Vec<ReqRow>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ShowQuery {
+    pub id: Option<String>,
+}
+
+/// `GET /catalog/imported/view?id=N`: the requirements of one imported catalog (catalogs are
+/// the installation's, not a town's).
+pub async fn show(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Query(q): Query<ShowQuery>,
+) -> Response {
+    let Some(id) = q.id.as_deref().and_then(|i| i.trim().parse::<i64>().ok()) else {
+        return fail(tr, DomainError::NotFound);
+    };
+    let (meta, cat) = match state.store.imported_catalog(&me.scope, id).await {
+        Ok(x) => x,
+        Err(e) => return fail(tr, e),
+    };
+    let rows = cat
+        .requirements
+        .iter()
+        .map(|r| ReqRow {
+            id: r.id.clone(),
+            title: r.title.clone(),
+            practice: r.practice.clone(),
+            statement: r.statement.clone(),
+        })
+        .collect();
+    render(ImportedPage {
+        c: Chrome::new(tr, &me, meta.title.clone(), "catalog"),
+        meta: row(tr, meta),
+        rows,
+    })
+}
+
+/// `POST /catalog/imported` (multipart, `?csrf=`): imports a catalog or profile, all or nothing.
+pub async fn upload(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    if !may_import_catalogs(&me.scope) {
+        return fail(tr, DomainError::Forbidden);
+    }
+    let Ok(mut mp) = mp else {
+        return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
+    };
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(field)) => {
+                if field.name() == Some("file") {
+                    let name = field.file_name().unwrap_or("").to_string();
+                    match field.bytes().await {
+                        Ok(b) => file = Some((name, b.to_vec())),
+                        Err(e) => return PageError::status(tr, e.status()).into_response(),
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return PageError::status(tr, e.status()).into_response(),
+        }
+    }
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        let e = tr.s("sec.x.err.empty").to_string();
+        return page(&state, tr, &me, None, Some(e)).await;
+    };
+    let name = if name.trim().is_empty() {
+        "catalog.json".to_string()
+    } else {
+        name
+    };
+    match state.store.import_catalog(&me.scope, &name, &bytes).await {
+        Ok(_) => done("/catalog/imported", "msg.created"),
+        Err(CatalogImportError::Refused(m)) => page(&state, tr, &me, None, Some(m)).await,
+        Err(CatalogImportError::Domain(e)) => fail(tr, e),
+    }
+}
