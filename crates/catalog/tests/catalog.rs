@@ -357,3 +357,44 @@ fn assessment_results_round_trip_over_the_basis() {
         std::fs::write(path, &json).unwrap();
     }
 }
+
+/// The exported assessment-results are valid OSCAL: compliance-trestle (whose models are generated
+/// from NIST's OSCAL schemas) loads them. Installs trestle from PyPI when it is missing.
+#[test]
+fn exported_assessment_results_load_in_compliance_trestle() {
+    use std::process::Command;
+    let python = |args: &[&str]| Command::new("python3").args(args).output();
+    let have = python(&["-c", "import trestle"]).map(|o| o.status.success());
+    match have {
+        Err(e) => panic!("python3 is needed to check OSCAL validity with compliance-trestle: {e}"),
+        Ok(false) => {
+            let out = python(&["-m", "pip", "install", "--quiet", "compliance-trestle==5.2.0"])
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pip install compliance-trestle failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(true) => {}
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("assessment-results.json");
+    std::fs::write(
+        &path,
+        stadtmauer_catalog::results::write(&kommunale_assessment()).unwrap(),
+    )
+    .unwrap();
+    let script = "import sys, pathlib\n\
+from trestle.oscal.assessment_results import AssessmentResults\n\
+ar = AssessmentResults.oscal_read(pathlib.Path(sys.argv[1]))\n\
+print(len(ar.results[0].findings or []))\n";
+    let out = python(&["-c", script, path.to_str().unwrap()]).unwrap();
+    assert!(
+        out.status.success(),
+        "trestle refused the export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(findings, 542, "one finding per answered requirement");
+}
