@@ -289,3 +289,91 @@ async fn broken_assessment_results_are_refused_with_their_path() {
     assert!(r.body.contains("target-id"), "{}", r.body);
     assert_eq!(app.store.answers(&sys, b).await.unwrap(), before);
 }
+
+#[tokio::test]
+async fn per_object_answers_travel_by_object_name() {
+    let app = spawn_app().await;
+    let a = app.org_id(TOWN_A).await;
+    let b = app.org_id(TOWN_B).await;
+    let sys = app.system().await;
+    let oid = app
+        .store
+        .create_object(
+            &sys,
+            a,
+            &stadtmauer_inventory::model::ObjectInput {
+                kind: "application".into(),
+                name: "Transfer-Fachverfahren".into(),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let obj = app
+        .store
+        .objects(&sys, a, None, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.id == oid)
+        .unwrap();
+    let req = basis_org_requirements(1)[0].clone();
+    let on = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+    app.store
+        .save_answers(
+            &sys,
+            a,
+            &[Answer {
+                requirement_id: req.clone(),
+                object_id: Some(obj.id),
+                status: Status::Teilweise,
+                reason: None,
+                note: Some("nur am Standort Nord".into()),
+                responsible: None,
+                assessed_on: on,
+                review_by: None,
+                evidence: vec![],
+            }],
+        )
+        .await
+        .unwrap();
+    let mut ca = app.session_for(COORD_A).await;
+    let ex = ca
+        .get(&format!(
+            "/organisations/{a}/security/assessment-results.json"
+        ))
+        .await;
+    let doc = results::read(ex.body.as_bytes()).unwrap();
+    let x = doc.answers.iter().find(|x| x.control_id == req).unwrap();
+    assert!(x
+        .objects
+        .iter()
+        .any(|o| o.object_ref == obj.data.name.trim() && o.status == results::Status::Teilweise));
+
+    // Town B has no object of that name: refused with the finding named, nothing stored.
+    let before = app.store.answers(&sys, b).await.unwrap();
+    let mut cb = app.session_for(COORD_B).await;
+    cb.get(&format!("/organisations/{b}/security/transfer"))
+        .await;
+    let r = upload(&mut cb, b, ex.body.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("no object named"), "{}", r.body);
+    assert_eq!(app.store.answers(&sys, b).await.unwrap(), before);
+
+    // Back into town A itself: accepted, and the export is unchanged.
+    ca.get(&format!("/organisations/{a}/security/transfer"))
+        .await;
+    let r = upload(&mut ca, a, ex.body.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let again = ca
+        .get(&format!(
+            "/organisations/{a}/security/assessment-results.json"
+        ))
+        .await;
+    assert_eq!(
+        results::read(again.body.as_bytes()).unwrap().answers,
+        doc.answers
+    );
+}
