@@ -368,8 +368,14 @@ fn exported_assessment_results_load_in_compliance_trestle() {
     match have {
         Err(e) => panic!("python3 is needed to check OSCAL validity with compliance-trestle: {e}"),
         Ok(false) => {
-            let out = python(&["-m", "pip", "install", "--quiet", "compliance-trestle==5.2.0"])
-                .unwrap();
+            let out = python(&[
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "compliance-trestle==5.2.0",
+            ])
+            .unwrap();
             assert!(
                 out.status.success(),
                 "pip install compliance-trestle failed: {}",

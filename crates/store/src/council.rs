@@ -492,6 +492,7 @@ impl Store {
             }
             _ => None,
         };
+        let (readiness, backups) = self.council_continuity(&reader, org).await?;
         Ok(TownFacts {
             org_id: org.0,
             name: o.name,
@@ -503,8 +504,8 @@ impl Store {
             providers,
             protection,
             updates,
-            readiness: None,
-            backups: None,
+            readiness,
+            backups,
         })
     }
 
@@ -555,5 +556,65 @@ impl Store {
             }
         }
         Ok((v.name, facts, shared))
+    }
+}
+
+impl Store {
+    /// The continuity chapters' figures: the readiness score and the backup register's 3-2-1-1-0
+    /// verdicts, as counts only (the public edition may show them). `None` where the town has
+    /// recorded nothing — a score computed from no data would be invented.
+    async fn council_continuity(
+        &self,
+        reader: &Scope,
+        org: OrgId,
+    ) -> Result<(
+        Option<stadtmauer_report::town::ReadinessFigure>,
+        Option<stadtmauer_report::town::BackupFigure>,
+    )> {
+        use stadtmauer_continuity::readiness::{Answer, Status};
+        let t = self.continuity(reader, org).await?;
+        let c = &t.checklist;
+        let answered = [
+            c.mfa_remote_access,
+            c.admin_accounts_separated,
+            c.segmentation,
+            c.edr,
+        ]
+        .iter()
+        .any(|a| *a != Answer::Unknown);
+        if t.backups.is_empty() && t.bias.is_empty() && !answered {
+            return Ok((None, None));
+        }
+        let today = time::OffsetDateTime::now_utc().date();
+        let start = time::PrimitiveDateTime::new(today, time::Time::MIDNIGHT);
+        let a = crate::continuity::analyse(&t, today, start, 2);
+        let points = &a.readiness.points;
+        let met = points.iter().filter(|p| p.status == Status::Met).count();
+        let partial = points
+            .iter()
+            .filter(|p| p.status == Status::Partial)
+            .count();
+        let readiness = stadtmauer_report::town::ReadinessFigure {
+            score: a.readiness.score,
+            summary: vec![format!(
+                "Von {} Prüfpunkten sind {met} erfüllt und {partial} teilweise erfüllt.",
+                points.len()
+            )],
+        };
+        let backups = if t.backups.is_empty() {
+            None
+        } else {
+            let n = a.verdicts.backups.len();
+            let ok = a.verdicts.backups.iter().filter(|b| b.ok).count();
+            let gaps = a.verdicts.gaps.len();
+            Some(stadtmauer_report::town::BackupFigure {
+                summary: vec![
+                    format!("Im Backup-Register sind {n} Datensicherungen erfasst; {ok} davon erfüllen die 3-2-1-1-0-Regel."),
+                    format!("Offene Punkte bei kritischen Systemen (keine Sicherung, kein Wiederherstellungstest in 12 Monaten, mit Domänen-Zugangsdaten erreichbar): {gaps}."),
+                ],
+                rule_3_2_1_1_0: Some(ok == n),
+            })
+        };
+        Ok((Some(readiness), backups))
     }
 }

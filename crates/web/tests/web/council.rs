@@ -267,3 +267,48 @@ async fn demo_town_reports_snapshot() {
     );
     insta::assert_snapshot!("demo_verbund", output::markdown(&r));
 }
+
+/// The ransomware and backup chapters are built from the continuity records when a town has them
+/// (readiness score, 3-2-1-1-0 verdicts), as counts only: no backup's name reaches the public
+/// edition.
+#[tokio::test]
+async fn continuity_figures_reach_the_report() {
+    use stadtmauer_report::{output, town, Edition};
+    let app = spawn_app().await;
+    let sys = app.system().await;
+    stadtmauer_demo::load_inventory(&app.store, |_| {})
+        .await
+        .unwrap();
+    let orgs = app.store.organisations(&sys).await.unwrap();
+    let o = orgs.iter().find(|o| o.name == TOWN_A).unwrap();
+    let f = app.store.council_facts(&sys, o.id).await.unwrap();
+    let r = f
+        .readiness
+        .as_ref()
+        .expect("the demo town has continuity records");
+    assert!(r.score <= 100);
+    let b = f
+        .backups
+        .as_ref()
+        .expect("the demo town has a backup register");
+    assert!(b.rule_3_2_1_1_0.is_some());
+    let day = time::macros::date!(2026 - 03 - 15);
+    let md = output::markdown(&town::town_report(&f, Edition::Public, day, "1"));
+    assert!(
+        md.contains(&format!(
+            "Der Bereitschaftswert liegt bei {} von 100.",
+            r.score
+        )),
+        "{md}"
+    );
+    assert!(md.contains("Datensicherungen erfasst"), "{md}");
+    let t = app.store.continuity(&sys, o.id).await.unwrap();
+    assert!(!t.backups.is_empty());
+    for sb in &t.backups {
+        assert!(
+            !md.contains(&sb.backup.name),
+            "backup name {} in the public edition",
+            sb.backup.name
+        );
+    }
+}
