@@ -278,6 +278,9 @@ pub fn verbund_report(input: &VerbundInput<'_>, today: Date, version: &str) -> R
         waits_for: None,
     });
 
+    // The uniform target level and who is below it.
+    chapters.push(target_chapter(input.members));
+
     // Shared measures
     chapters.push(Chapter {
         key: "gemeinsam".into(),
@@ -392,5 +395,125 @@ pub fn verbund_report(input: &VerbundInput<'_>, today: Date, version: &str) -> R
         ],
         chapters,
         charts: Vec::new(),
+    }
+}
+
+/// Share of a target's requirements that counts as "reached": the same line the security
+/// heatmap draws.
+pub const TARGET_REACHED_PERCENT: u8 = 80;
+
+/// Which target most members assess against (the office's uniform target; a town may only choose
+/// a stricter one), and who is below it.
+fn target_chapter(members: &[TownFacts]) -> Chapter {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for m in members {
+        if let Some(p) = &m.protection {
+            *counts.entry(p.target.as_str()).or_default() += 1;
+        }
+    }
+    // Most members first; ties by name, so the choice is stable.
+    let uniform = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(t, _)| (*t).to_string());
+    let mut rows = Vec::new();
+    let (mut reached, mut below, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
+    for m in members {
+        match &m.protection {
+            Some(p) => {
+                let ok = p.percent.map(|x| x >= TARGET_REACHED_PERCENT);
+                match ok {
+                    Some(true) => reached.push(m.name.clone()),
+                    Some(false) => below.push(m.name.clone()),
+                    None => unknown.push(m.name.clone()),
+                }
+                rows.push(vec![
+                    m.name.clone(),
+                    p.target.clone(),
+                    p.percent
+                        .map_or(NOT_RECORDED.to_string(), |x| format!("{x} %")),
+                    german_date(p.taken_on),
+                    match ok {
+                        Some(true) => "ja".to_string(),
+                        Some(false) => "nein".to_string(),
+                        None => NOT_RECORDED.to_string(),
+                    },
+                ]);
+            }
+            None => {
+                unknown.push(m.name.clone());
+                rows.push(vec![
+                    m.name.clone(),
+                    NOT_RECORDED.to_string(),
+                    NOT_RECORDED.to_string(),
+                    NOT_RECORDED.to_string(),
+                    NOT_RECORDED.to_string(),
+                ]);
+            }
+        }
+    }
+    let status = if reached.is_empty() && below.is_empty() {
+        Tri::Unknown
+    } else if below.is_empty() && unknown.is_empty() {
+        Tri::Yes
+    } else if reached.is_empty() {
+        Tri::No
+    } else {
+        Tri::Partial
+    };
+    let mut paragraphs = vec![match &uniform {
+        Some(t) => format!(
+            "Einheitliches Zielniveau des Verbunds: „{t}“. Es gilt als erreicht, wenn mindestens {TARGET_REACHED_PERCENT} % seiner Anforderungen erfüllt sind (die Zielmarke der Heatmap); maßgeblich ist die letzte abgeschlossene Erhebung jedes Mitglieds."
+        ),
+        None => "Für kein Mitglied ist eine abgeschlossene Erhebung gegen ein Zielniveau erfasst.".to_string(),
+    }];
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "–".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    paragraphs.push(format!("Unter dem Ziel: {}.", list(&below)));
+    if !unknown.is_empty() {
+        paragraphs.push(format!(
+            "Ohne abgeschlossene Erhebung ({NOT_RECORDED}): {}.",
+            list(&unknown)
+        ));
+    }
+    Chapter {
+        key: "zielniveau".into(),
+        question: "Erreichen die Mitglieder das einheitliche Zielniveau?".into(),
+        status,
+        paragraphs,
+        figures: vec![
+            Figure {
+                label: "Ziel erreicht".into(),
+                value: format!("{} von {}", reached.len(), members.len()),
+            },
+            Figure {
+                label: "Unter dem Ziel".into(),
+                value: below.len().to_string(),
+            },
+            Figure {
+                label: NOT_RECORDED.to_string(),
+                value: unknown.len().to_string(),
+            },
+        ],
+        table: Some(Table {
+            head: [
+                "Mitglied",
+                "Ziel",
+                "Erfüllungsgrad",
+                "Stand",
+                "Ziel erreicht",
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            rows,
+        }),
+        chart: None,
+        waits_for: None,
     }
 }

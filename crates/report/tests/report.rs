@@ -199,6 +199,8 @@ fn verbund_pdf_shows_heatmap_and_arithmetic() {
         "Summe",
         "250.000,00 €",
         "nicht erfasst",
+        "einheitliche Zielniveau",
+        "Unter dem Ziel: Stadt Kleinmurne.",
     ] {
         assert!(text.contains(s), "missing {s:?}");
     }
