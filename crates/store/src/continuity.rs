@@ -66,6 +66,8 @@ pub struct TownContinuity {
     /// Counts the writes that change the handbook (0: none yet).
     pub data_revision: i64,
     pub last_export: Option<ExportRecord>,
+    /// The update watch's figure for the readiness score.
+    pub patch: stadtmauer_continuity::readiness::PatchStatus,
 }
 
 impl TownContinuity {
@@ -200,6 +202,7 @@ impl Store {
             None => (unknown_checklist(), Contacts::default(), 0),
         };
         let last_export = self.handbook_exports(scope, org).await?.into_iter().next();
+        let patch = self.patch_status_of(scope, org).await?;
         Ok(TownContinuity {
             org,
             graph,
@@ -210,6 +213,35 @@ impl Store {
             contacts,
             data_revision,
             last_export,
+            patch,
+        })
+    }
+
+    /// From the update watch: the share of the town's installed products with no open finding
+    /// of support ended, known exploited vulnerability or advisory (`None`: nothing installed is
+    /// recorded, so the update watch cannot say).
+    async fn patch_status_of(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+    ) -> Result<stadtmauer_continuity::readiness::PatchStatus> {
+        let installed = self.installations(scope, org).await?;
+        if installed.is_empty() {
+            return Ok(patch_status());
+        }
+        let behind: HashSet<String> = self
+            .findings(scope, org, false)
+            .await?
+            .into_iter()
+            .filter(|f| matches!(f.kind.as_str(), "unsupported" | "kev" | "advisory"))
+            .map(|f| f.inst)
+            .collect();
+        let current = installed
+            .iter()
+            .filter(|i| !behind.contains(&i.inst))
+            .count();
+        Ok(stadtmauer_continuity::readiness::PatchStatus {
+            percent_current: u8::try_from(current * 100 / installed.len()).ok(),
         })
     }
 
@@ -605,8 +637,8 @@ pub struct Analysis {
     pub readiness: stadtmauer_continuity::readiness::Readiness,
 }
 
-/// The patch status the score uses. The update watch offers no per-town share of current
-/// systems yet, so it is "unknown" (earns nothing, as the readiness module documents).
+/// "Unknown" patch status (earns nothing, as the readiness module documents): for towns with no
+/// installed products recorded, and for the synthetic benchmark.
 pub fn patch_status() -> stadtmauer_continuity::readiness::PatchStatus {
     stadtmauer_continuity::readiness::PatchStatus {
         percent_current: None,
@@ -642,7 +674,7 @@ pub fn analyse(
             outage_start,
         },
     );
-    let readiness = readiness::score(&verdicts, &backups, &t.checklist, patch_status(), today);
+    let readiness = readiness::score(&verdicts, &backups, &t.checklist, t.patch, today);
     Analysis {
         graph,
         measured,
@@ -944,4 +976,372 @@ pub fn handbook_pdf_data(
         })).collect::<Vec<_>>(),
     });
     serde_json::to_vec(&data)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Emergency exercises (Notfallübungen) and the measures their findings became
+// ---------------------------------------------------------------------------------------------
+
+use stadtmauer_continuity::exercise::{
+    restore_tests, suggest_measures, Exercise, ExerciseInput, ExerciseResult, Severity,
+};
+
+/// What `bcm_exercise.data` holds: the plan, who was invited, and the result once recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExerciseRecord {
+    pub plan: Exercise,
+    pub participants: Vec<String>,
+    pub result: Option<ExerciseResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredExercise {
+    pub id: i64,
+    pub record: ExerciseRecord,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureStatus {
+    Open,
+    InProgress,
+    Done,
+}
+
+impl MeasureStatus {
+    pub const ALL: [MeasureStatus; 3] = [
+        MeasureStatus::Open,
+        MeasureStatus::InProgress,
+        MeasureStatus::Done,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeasureStatus::Open => "open",
+            MeasureStatus::InProgress => "in_progress",
+            MeasureStatus::Done => "done",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MeasureStatus> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s.trim())
+    }
+}
+
+/// A measure from an exercise finding (`bcm_measure.data`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measure {
+    /// i18n key of the measure's title (from `suggest_measures`).
+    pub key: String,
+    pub description: String,
+    pub object: Option<ObjectId>,
+    pub priority: Severity,
+    pub due: Date,
+    pub owner: Option<String>,
+    pub status: MeasureStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredMeasure {
+    pub id: i64,
+    pub exercise_id: Option<i64>,
+    pub measure: Measure,
+}
+
+impl Store {
+    /// The town's exercises, newest plan first.
+    pub async fn exercises(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredExercise>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let mut out =
+            sqlx::query("SELECT id, data FROM bcm_exercise WHERE organisation_id = $1 ORDER BY id")
+                .bind(org.0)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(internal)?
+                .iter()
+                .map(|r| {
+                    Ok(StoredExercise {
+                        id: r.try_get(0).map_err(internal)?,
+                        record: parse_json(&r.try_get::<String, _>(1).map_err(internal)?)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|x| std::cmp::Reverse(x.record.plan.planned));
+        Ok(out)
+    }
+
+    /// The town's measures from exercise findings, by due date.
+    pub async fn exercise_measures(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredMeasure>> {
+        if !scope.can(org, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        let mut out = sqlx::query(
+            "SELECT id, exercise_id, data FROM bcm_measure WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(|r| {
+            Ok(StoredMeasure {
+                id: r.try_get(0).map_err(internal)?,
+                exercise_id: r.try_get(1).map_err(internal)?,
+                measure: parse_json(&r.try_get::<String, _>(2).map_err(internal)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|m| (m.measure.status == MeasureStatus::Done, m.measure.due));
+        Ok(out)
+    }
+
+    /// Plans an exercise (the coordinator: full write). Field errors as
+    /// [`ExerciseInput::validate`]; the covered objects must be the town's.
+    pub async fn plan_exercise(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        input: &ExerciseInput,
+        participants: Vec<String>,
+    ) -> Result<i64> {
+        denied(scope, org, Access::Write)?;
+        let plan = input.validate(today())?;
+        if !plan.objects.is_empty() {
+            let own: HashSet<ObjectId> = self
+                .objects(scope, org, None, false)
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
+            if plan.objects.iter().any(|o| !own.contains(o)) {
+                let mut e = FieldErrors::default();
+                e.add("objects", "err.choose_one");
+                return Err(DomainError::Invalid(e));
+            }
+        }
+        let record = ExerciseRecord {
+            plan,
+            participants,
+            result: None,
+        };
+        let data = serde_json::to_string(&record).map_err(internal)?;
+        let mut w = self.begin_write(scope).await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO bcm_exercise (organisation_id, data, updated_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(org.0)
+        .bind(&data)
+        .bind(now())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(internal)?
+        .try_get(0)
+        .map_err(internal)?;
+        w.audit(
+            Some(org),
+            "bcm.exercise.create",
+            "bcm_exercise",
+            id,
+            None,
+            Some(json!(record)),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(id)
+    }
+
+    /// Records how an exercise went (IT staff may: technical write, like the backup register).
+    /// Every finding becomes a measure (`suggest_measures`); measured restores are added as
+    /// restore tests to the register entries that back up the system. All in one transaction.
+    /// Returns the number of measures created.
+    pub async fn record_exercise_result(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        id: i64,
+        result: &ExerciseResult,
+    ) -> Result<usize> {
+        denied(scope, org, Access::WriteTechnical)?;
+        let before = self
+            .exercises(scope, org)
+            .await?
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or(DomainError::NotFound)?;
+        let mut e = FieldErrors::default();
+        if before.record.result.is_some() {
+            e.add("held", "err.exercise.already_recorded");
+        }
+        if result.held > today() {
+            e.add("held", "err.date_future");
+        }
+        if !result.restores.is_empty() {
+            let systems: HashSet<ObjectId> = self
+                .objects(scope, org, Some(ObjectKind::System), false)
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
+            if result.restores.iter().any(|r| !systems.contains(&r.system)) {
+                e.add("restore_system", "err.choose_one");
+            }
+        }
+        if !e.is_empty() {
+            return Err(DomainError::Invalid(e));
+        }
+        let mut record = before.record.clone();
+        let mut result = result.clone();
+        result
+            .objectives_met
+            .resize(record.plan.objectives.len(), false);
+        record.result = Some(result.clone());
+        let backups = if result.restores.is_empty() {
+            Vec::new()
+        } else {
+            self.backups(scope, org).await?
+        };
+        let data = serde_json::to_string(&record).map_err(internal)?;
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query(
+            "UPDATE bcm_exercise SET data = $1, updated_at = $2 WHERE id = $3 AND organisation_id = $4",
+        )
+        .bind(&data)
+        .bind(now())
+        .bind(id)
+        .bind(org.0)
+        .execute(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        w.audit(
+            Some(org),
+            "bcm.exercise.result",
+            "bcm_exercise",
+            id,
+            Some(json!(before.record)),
+            Some(json!(record)),
+        )
+        .await?;
+        let suggestions = suggest_measures(&result);
+        for s in &suggestions {
+            let m = Measure {
+                key: s.key.to_string(),
+                description: s.description.clone(),
+                object: s.object,
+                priority: s.priority,
+                due: s.due,
+                owner: None,
+                status: MeasureStatus::Open,
+            };
+            let mid: i64 = sqlx::query(
+                "INSERT INTO bcm_measure (organisation_id, exercise_id, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(org.0)
+            .bind(id)
+            .bind(serde_json::to_string(&m).map_err(internal)?)
+            .bind(now())
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(internal)?
+            .try_get(0)
+            .map_err(internal)?;
+            w.audit(
+                Some(org),
+                "bcm.measure.create",
+                "bcm_measure",
+                mid,
+                None,
+                Some(json!(m)),
+            )
+            .await?;
+        }
+        let tests = restore_tests(&result);
+        let mut changed_backups = false;
+        for b in &backups {
+            let mine: Vec<_> = tests
+                .iter()
+                .filter(|(sys, _)| b.backup.systems.contains(sys))
+                .map(|(_, t)| t.clone())
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut after = b.backup.clone();
+            for t in mine {
+                after.restore_tests.insert(0, t);
+            }
+            after
+                .restore_tests
+                .sort_by_key(|t| std::cmp::Reverse(t.date));
+            sqlx::query(
+                "UPDATE bcm_backup SET data = $1, updated_at = $2 WHERE id = $3 AND organisation_id = $4",
+            )
+            .bind(serde_json::to_string(&after).map_err(internal)?)
+            .bind(now())
+            .bind(b.id)
+            .bind(org.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+            w.audit(
+                Some(org),
+                "bcm.backup.update",
+                "bcm_backup",
+                b.id,
+                Some(json!(b.backup)),
+                Some(json!(after)),
+            )
+            .await?;
+            changed_backups = true;
+        }
+        if changed_backups {
+            touch(&mut w, org).await?;
+        }
+        w.commit().await?;
+        Ok(suggestions.len())
+    }
+
+    /// Changes a measure's status and owner (the coordinator: full write).
+    pub async fn update_exercise_measure(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+        id: i64,
+        status: MeasureStatus,
+        owner: Option<String>,
+    ) -> Result<()> {
+        denied(scope, org, Access::Write)?;
+        let before = self
+            .exercise_measures(scope, org)
+            .await?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or(DomainError::NotFound)?;
+        let mut e = FieldErrors::default();
+        let owner =
+            stadtmauer_core::validate::optional_text(&mut e, "owner", owner.as_deref(), 160);
+        if !e.is_empty() {
+            return Err(DomainError::Invalid(e));
+        }
+        let mut after = before.measure.clone();
+        after.status = status;
+        after.owner = owner;
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("UPDATE bcm_measure SET data = $1 WHERE id = $2 AND organisation_id = $3")
+            .bind(serde_json::to_string(&after).map_err(internal)?)
+            .bind(id)
+            .bind(org.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(
+            Some(org),
+            "bcm.measure.update",
+            "bcm_measure",
+            id,
+            Some(json!(before.measure)),
+            Some(json!(after)),
+        )
+        .await?;
+        w.commit().await
+    }
 }

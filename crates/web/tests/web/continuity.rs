@@ -560,6 +560,8 @@ async fn continuity_routes_keep_towns_apart() {
         format!("/organisations/{b}/continuity/handbook.html"),
         format!("/organisations/{b}/continuity/handbook.pdf"),
         format!("/verbuende/{other_verbund}/continuity"),
+        format!("/organisations/{b}/continuity/exercises"),
+        format!("/organisations/{b}/continuity/exercises/result?id=1"),
     ];
     for path in &gets {
         let r = c.get(path).await;
@@ -570,7 +572,24 @@ async fn continuity_routes_keep_towns_apart() {
         );
         assert!(!r.body.contains(TOWN_B) && !r.body.contains("Geheimprozess"));
     }
-    let posts: [(String, Vec<(&str, &str)>); 6] = [
+    let posts: [(String, Vec<(&str, &str)>); 9] = [
+        (
+            format!("/organisations/{b}/continuity/exercises"),
+            vec![
+                ("title", "x"),
+                ("kind", "tabletop"),
+                ("planned", "2099-01-01"),
+                ("objectives", "x"),
+            ],
+        ),
+        (
+            format!("/organisations/{b}/continuity/exercises/result"),
+            vec![("id", "1"), ("held", "2026-01-01"), ("duration", "1h")],
+        ),
+        (
+            format!("/organisations/{b}/continuity/exercises/measure"),
+            vec![("id", "1"), ("status", "done")],
+        ),
         (
             format!("/organisations/{b}/continuity/checklist"),
             vec![("mfa_remote_access", "yes")],
@@ -602,4 +621,222 @@ async fn continuity_routes_keep_towns_apart() {
         );
     }
     assert_eq!(before, audit_count(&app, b).await);
+}
+
+/// Exercises: plan (bad input is a 422 that changes nothing), IT staff records the result with
+/// two findings and a measured restore, the findings become two measures with due dates, the
+/// restore lands in the backup register, the coordinator closes a measure, and another town's
+/// coordinator gets 404 everywhere.
+#[tokio::test]
+async fn exercises_plan_result_measures_and_isolation() {
+    let app = spawn_app().await;
+    let t = town(&app).await;
+    let sys = app.system().await;
+    let server = t.server.to_string();
+    let path = format!("/organisations/{}/continuity/exercises", t.org);
+    let mut c = app.session_for(COORD_A).await;
+
+    // The town's continuity page links to the exercises.
+    let town_page = c.get(&format!("/organisations/{}/continuity", t.org)).await;
+    assert!(town_page.body.contains(&path));
+
+    // Bad input: field errors, nothing stored, nothing audited.
+    let before = audit_count(&app, t.org).await;
+    let r = c
+        .post(
+            &path,
+            &[
+                ("title", ""),
+                ("kind", "Picknick"),
+                ("planned", "2020-01-01"),
+                ("objectives", " "),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Das Datum muss in der Zukunft liegen."));
+    assert!(r.body.contains("Bitte mindestens ein Übungsziel angeben."));
+    assert!(app.store.exercises(&sys, t.org).await.unwrap().is_empty());
+    assert_eq!(before, audit_count(&app, t.org).await);
+
+    // The reader may not plan.
+    let mut reader = app.session_for(READER_A).await;
+    let plan = [
+        ("title", "Ransomware-Planspiel"),
+        ("kind", "tabletop"),
+        ("planned", "2099-03-01"),
+        ("scenario", "Verschlüsselung aller Server am Freitagabend"),
+        (
+            "objectives",
+            "Alarmkette ohne Telefonanlage\nWiederanlauf Stadtkasse",
+        ),
+        ("participants", "Krisenstab, IT"),
+    ];
+    let r = reader.post(&path, &plan).await;
+    assert!(matches!(
+        r.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+
+    // The coordinator plans it.
+    let r = c.post(&path, &plan).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let list = c.get(&path).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Ransomware-Planspiel"));
+    assert!(list.body.contains("Planbesprechung"));
+    let stored = app.store.exercises(&sys, t.org).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let id = stored[0].id.to_string();
+
+    // IT staff keeps the backup register and records the result.
+    let mut it = app.session_for(IT_A).await;
+    let r = it
+        .post(
+            &format!("/organisations/{}/continuity/backups", t.org),
+            &backup_fields(&server),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let form = it.get(&format!("{path}/result?id={id}")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Wiederanlauf Stadtkasse"));
+    // A finding without a description: 422, nothing changes.
+    let before = audit_count(&app, t.org).await;
+    let r = it
+        .post(
+            &format!("{path}/result"),
+            &[
+                ("id", id.as_str()),
+                ("held", "2026-01-15"),
+                ("duration", "3h"),
+                ("participants", "Krisenstab"),
+                ("finding_category_0", "contact_data"),
+                ("finding_severity_0", "low"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(before, audit_count(&app, t.org).await);
+    let r = it
+        .post(
+            &format!("{path}/result"),
+            &[
+                ("id", id.as_str()),
+                ("held", "2026-01-15"),
+                ("duration", "3h"),
+                ("participants", "Krisenstab, IT"),
+                ("met_0", "on"),
+                ("finding_category_0", "contact_data"),
+                ("finding_severity_0", "low"),
+                ("finding_description_0", "Nummer des Bauhofs veraltet"),
+                ("finding_category_1", "restore"),
+                ("finding_severity_1", "high"),
+                ("finding_description_1", "Rücksicherung dauerte 9 Stunden"),
+                ("finding_object_1", server.as_str()),
+                ("restore_system_0", server.as_str()),
+                ("restore_duration_0", "9h"),
+                ("restore_result_0", "success"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Two measures with the domain's due dates; the restore is a restore test of the backup.
+    let measures = app.store.exercise_measures(&sys, t.org).await.unwrap();
+    assert_eq!(measures.len(), 2);
+    let dues: Vec<_> = measures
+        .iter()
+        .map(|m| (m.measure.key.as_str(), m.measure.due.to_string()))
+        .collect();
+    assert!(dues.contains(&("bcm.measure.update_contacts", "2026-01-29".to_string())));
+    assert!(dues.contains(&("bcm.measure.restore_test", "2026-01-29".to_string())));
+    let list = c.get(&path).await;
+    assert!(list
+        .body
+        .contains("Kontakte im Notfallhandbuch aktualisieren."));
+    assert!(list.body.contains("Nummer des Bauhofs veraltet"));
+    assert!(list.body.contains("1 von 2"));
+    let backups = app.store.backups(&sys, t.org).await.unwrap();
+    let last = backups[0].backup.last_restore_test().unwrap();
+    assert_eq!(last.date.to_string(), "2026-01-15");
+    assert_eq!(
+        last.duration,
+        stadtmauer_store::continuity::stadtmauer_continuity::Span::hours(9)
+    );
+    // A second result for the same exercise is refused.
+    let r = it
+        .post(
+            &format!("{path}/result"),
+            &[
+                ("id", id.as_str()),
+                ("held", "2026-01-16"),
+                ("duration", "3h"),
+                ("participants", "IT"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.store
+            .exercise_measures(&sys, t.org)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The coordinator closes a measure and names its owner.
+    let mid = measures[0].id.to_string();
+    let r = c
+        .post(
+            &format!("{path}/measure"),
+            &[
+                ("id", mid.as_str()),
+                ("status", "done"),
+                ("owner", "Hauptamt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let m = app.store.exercise_measures(&sys, t.org).await.unwrap();
+    let m = m.iter().find(|m| m.id == measures[0].id).unwrap();
+    assert_eq!(
+        m.measure.status,
+        stadtmauer_store::continuity::MeasureStatus::Done
+    );
+    assert_eq!(m.measure.owner.as_deref(), Some("Hauptamt"));
+
+    // Another town's coordinator: 404 for A's pages, and A's ids do not work in B's town.
+    let b = app.org_id(TOWN_B).await;
+    let before = audit_count(&app, t.org).await;
+    let mut other = app.session_for(COORD_B).await;
+    for p in [path.clone(), format!("{path}/result?id={id}")] {
+        let r = other.get(&p).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "GET {p}");
+        assert!(!r.body.contains("Ransomware-Planspiel"));
+    }
+    let r = other.post(&path, &plan).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = other
+        .post(
+            &format!("/organisations/{b}/continuity/exercises/result"),
+            &[
+                ("id", id.as_str()),
+                ("held", "2026-01-15"),
+                ("duration", "1h"),
+                ("participants", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = other
+        .post(
+            &format!("/organisations/{b}/continuity/exercises/measure"),
+            &[("id", mid.as_str()), ("status", "open")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(before, audit_count(&app, t.org).await);
+    assert!(app.store.exercises(&sys, b).await.unwrap().is_empty());
 }

@@ -304,6 +304,14 @@ async fn continuity_figures_reach_the_report() {
     assert!(md.contains("Datensicherungen erfasst"), "{md}");
     let t = app.store.continuity(&sys, o.id).await.unwrap();
     assert!(!t.backups.is_empty());
+    // The readiness score takes the update watch's share of current products.
+    let installed = app.store.installations(&sys, o.id).await.unwrap();
+    assert!(!installed.is_empty());
+    let p = t
+        .patch
+        .percent_current
+        .expect("the update watch knows the town's products");
+    assert!(p <= 100);
     for sb in &t.backups {
         assert!(
             !md.contains(&sb.backup.name),
