@@ -316,6 +316,8 @@ test('c. offline emergency handbook opens without network and holds every contac
     await axeCheck(page, 'continuity backup form');
 
     // The contacts as the application shows them: every one must be in the offline file.
+    await page.goto(url(`${base}/exercises`));
+    await axeCheck(page, 'continuity exercises');
     await page.goto(url(`${base}/contacts`));
     await axeCheck(page, 'continuity contacts');
     const contacts = (await cellTexts(page)).filter((t) => !t.startsWith('Löschen'));
