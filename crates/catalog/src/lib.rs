@@ -11,6 +11,7 @@ pub mod applicability;
 pub mod catalog;
 pub mod mapping;
 pub mod oscal;
+pub mod own;
 pub mod profile;
 pub mod results;
 pub mod search;

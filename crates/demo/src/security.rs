@@ -123,5 +123,75 @@ pub async fn load(store: &Store, members: &[Organisation]) -> Result<usize, Doma
         snapshots.push((Snapshot::take(town.id, on, &states), Target::KommunaleBasis));
     }
     store.save_snapshots(&sys, &snapshots).await?;
+    office_plans(store, &sys, members).await?;
     Ok(n)
+}
+
+/// What the office added for the whole Verbund: one own requirement in the uniform target and one
+/// shared measure (a joint awareness training) that some towns have already delivered.
+async fn office_plans(
+    store: &Store,
+    sys: &stadtmauer_core::Scope,
+    members: &[Organisation],
+) -> Result<(), DomainError> {
+    use stadtmauer_assessment::measure::{Measure, MeasureStatus, Priority, TownProgress};
+    use stadtmauer_catalog::own::OwnRequirement;
+    let Some(office) = members.iter().find(|o| o.is_office) else {
+        return Ok(());
+    };
+    let Some(v) = office.verbund_id else {
+        return Ok(());
+    };
+    store
+        .save_own_requirement(
+            sys,
+            v,
+            None,
+            &OwnRequirement {
+                code: "VB.1".into(),
+                practice: "DET".into(),
+                title: "Meldung von Sicherheitsvorfällen an die Informationssicherheitsstelle"
+                    .into(),
+                statement:
+                    "Die Kommune MUSS jeden Sicherheitsvorfall und jeden begründeten Verdacht \
+                    binnen 24 Stunden an die Informationssicherheitsstelle des Verbunds melden."
+                        .into(),
+                guidance: Some(
+                    "Die Meldung geht an die Rufnummer und Adresse im Notfallhandbuch; eine \
+                     erste Meldung darf unvollständig sein."
+                        .into(),
+                ),
+                sec_level: stadtmauer_catalog::SecLevel::NormalSdt,
+                effort_level: 1,
+                target_category: None,
+            },
+        )
+        .await?;
+    let towns: Vec<&Organisation> = members.iter().filter(|o| !o.is_office).collect();
+    let today = time::OffsetDateTime::now_utc().date();
+    let measure = Measure {
+        title: "Gemeinsame Awareness-Schulung zu Phishing und Ransomware".into(),
+        description: Some("Ein Präsenz- und ein Online-Termin für alle Beschäftigten.".into()),
+        requirement_id: None,
+        objects: vec![],
+        owner: Some(office.name.clone()),
+        deadline: Some(today + time::Duration::days(120)),
+        priority: Priority::Hoch,
+        cost_eur: Some(6_000),
+        effort_person_days: Some(8.0),
+        towns: towns
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TownProgress {
+                organisation_id: t.id,
+                status: match i % 3 {
+                    0 => MeasureStatus::Umgesetzt,
+                    1 => MeasureStatus::InArbeit,
+                    _ => MeasureStatus::Geplant,
+                },
+            })
+            .collect(),
+    };
+    store.create_measures(sys, office.id, &[measure]).await?;
+    Ok(())
 }

@@ -181,6 +181,23 @@ const TABLES: &[(&str, Columns)] = {
             ],
         ),
         (
+            "sec_own_requirement",
+            &[
+                ("id", Int),
+                ("verbund_id", Int),
+                ("code", Text),
+                ("practice", Text),
+                ("title", Text),
+                ("statement", Text),
+                ("guidance", Text),
+                ("sec_level", Text),
+                ("effort_level", Int),
+                ("target_category", Text),
+                ("created_at", Int),
+                ("updated_at", Int),
+            ],
+        ),
+        (
             "sec_verbund_target",
             &[("verbund_id", Int), ("target", Text), ("updated_at", Int)],
         ),

@@ -76,6 +76,7 @@ fn target_label(t: crate::security::Target) -> &'static str {
         crate::security::Target::KommunaleBasis => "Kommunale Basis",
         crate::security::Target::KernelSdt => "Stand der Technik (Kernel)",
         crate::security::Target::Grundschutz => "Grundschutz++ (BSI-Profil)",
+        crate::security::Target::Imported(_) => "importierter Katalog",
     }
 }
 
@@ -449,19 +450,27 @@ impl Store {
                 }
             }
         }
-        let protection = self
+        let latest = self
             .latest_snapshots(scope, &[org])
             .await
             .ok()
-            .and_then(|mut v| v.pop())
-            .map(|s| ProtectionFigure {
-                target: target_label(s.target).to_string(),
-                percent: s
-                    .snapshot
-                    .overall(stadtmauer_assessment::SecLevel::Erhoeht)
-                    .percent(),
-                taken_on: s.snapshot.taken_on,
-            });
+            .and_then(|mut v| v.pop());
+        let imported_title = match latest.as_ref().map(|s| s.target) {
+            Some(t @ crate::security::Target::Imported(_)) => {
+                self.target_title(t).await.ok().flatten()
+            }
+            _ => None,
+        };
+        let protection = latest.map(|s| ProtectionFigure {
+            target: imported_title
+                .clone()
+                .unwrap_or_else(|| target_label(s.target).to_string()),
+            percent: s
+                .snapshot
+                .overall(stadtmauer_assessment::SecLevel::Erhoeht)
+                .percent(),
+            taken_on: s.snapshot.taken_on,
+        });
         let updates = match self.findings(scope, org, false).await {
             Ok(open)
                 if !self

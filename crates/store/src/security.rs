@@ -17,9 +17,9 @@ use stadtmauer_assessment::snapshot::{PracticeAggregate, Snapshot};
 use stadtmauer_assessment::{Answer, Status};
 use stadtmauer_core::{now, Access, DomainError, ObjectId, OrgId, Scope, VerbundId};
 
-/// A target level: which requirements a town must meet. Ordered from least to most strict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A target level: which requirements a town must meet. The shipped ones are ordered from least
+/// to most strict; an imported catalog or profile (by its `sec_catalog` id) stands beside them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// The shipped "Kommunale Basis" profile (normal-SdT, effort 0–3): the default.
     KommunaleBasis,
@@ -27,34 +27,54 @@ pub enum Target {
     KernelSdt,
     /// The BSI's Grundschutz++ profile.
     Grundschutz,
+    /// An imported catalog or profile (its requirements, by `sec_catalog.id`).
+    Imported(i64),
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.code())
+    }
 }
 
 impl Target {
+    /// The shipped targets.
     pub const ALL: [Target; 3] = [
         Target::KommunaleBasis,
         Target::KernelSdt,
         Target::Grundschutz,
     ];
-    pub fn as_str(self) -> &'static str {
+    /// How the target is stored and sent in forms: `kommunale_basis` … or `catalog:<id>`.
+    pub fn code(self) -> String {
         match self {
-            Target::KommunaleBasis => "kommunale_basis",
-            Target::KernelSdt => "kernel_sdt",
-            Target::Grundschutz => "grundschutz",
+            Target::KommunaleBasis => "kommunale_basis".into(),
+            Target::KernelSdt => "kernel_sdt".into(),
+            Target::Grundschutz => "grundschutz".into(),
+            Target::Imported(id) => format!("catalog:{id}"),
         }
     }
     pub fn parse(s: &str) -> Option<Target> {
-        Target::ALL.into_iter().find(|t| t.as_str() == s.trim())
+        let s = s.trim();
+        if let Some(id) = s.strip_prefix("catalog:") {
+            return id.parse().ok().filter(|i| *i > 0).map(Target::Imported);
+        }
+        Target::ALL.into_iter().find(|t| t.code() == s)
     }
+    /// The i18n key of a shipped target's name; an imported one is named by its title.
     pub fn label_key(self) -> &'static str {
         match self {
             Target::KommunaleBasis => "sec.target.kommunale_basis",
             Target::KernelSdt => "sec.target.kernel_sdt",
             Target::Grundschutz => "sec.target.grundschutz",
+            Target::Imported(_) => "sec.target.imported",
         }
+    }
+    pub fn is_shipped(self) -> bool {
+        !matches!(self, Target::Imported(_))
     }
 }
 
-/// A town's targets: the Verbund's (or the default) and its own, if it chose a stricter one.
+/// A town's targets: the Verbund's (or the default) and its own, if it chose one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TownTarget {
     pub verbund: Target,
@@ -62,9 +82,22 @@ pub struct TownTarget {
 }
 
 impl TownTarget {
-    /// What the town is measured against: its own target, never below the Verbund's.
+    /// The target the town names as its own: its choice, else the Verbund's. What it must meet
+    /// is [`TownTarget::layers`].
     pub fn effective(&self) -> Target {
-        self.own.map_or(self.verbund, |o| o.max(self.verbund))
+        match self.own {
+            Some(o) if !o.is_shipped() || !self.verbund.is_shipped() || o > self.verbund => o,
+            _ => self.verbund,
+        }
+    }
+    /// The targets whose requirements the town must meet: always the Verbund's, and the town's
+    /// own on top (never instead: a town cannot fall below the Verbund's level). A shipped own
+    /// target that includes the Verbund's replaces it.
+    pub fn layers(&self) -> Vec<Target> {
+        match self.own {
+            Some(o) if o != self.verbund => vec![self.verbund, o],
+            _ => vec![self.verbund],
+        }
     }
 }
 
@@ -137,6 +170,39 @@ fn writable(scope: &Scope, org: OrgId, need: Access) -> Result<()> {
 }
 
 impl Store {
+    /// An imported target must name an imported catalog or profile.
+    async fn check_target_exists(&self, t: Target) -> Result<()> {
+        if let Target::Imported(id) = t {
+            let row = sqlx::query("SELECT id FROM sec_catalog WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(internal)?;
+            if row.is_none() {
+                return Err(DomainError::field("target", "err.choose_one"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The title and version of an imported target (`None` for a shipped one or a removed file).
+    pub async fn target_title(&self, t: Target) -> Result<Option<String>> {
+        let Target::Imported(id) = t else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT title, version FROM sec_catalog WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(internal)?;
+        row.map(|r| {
+            let title: String = r.try_get("title").map_err(internal)?;
+            let version: String = r.try_get("version").map_err(internal)?;
+            Ok(format!("{title} {version}"))
+        })
+        .transpose()
+    }
+
     async fn stored_verbund_target(&self, v: VerbundId) -> Result<Target> {
         let row = sqlx::query("SELECT target FROM sec_verbund_target WHERE verbund_id = $1")
             .bind(v.0)
@@ -164,6 +230,7 @@ impl Store {
         if !scope.manages_verbund(v) {
             return Err(DomainError::Forbidden);
         }
+        self.check_target_exists(t).await?;
         let before = self.stored_verbund_target(v).await?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM sec_verbund_target WHERE verbund_id = $1")
@@ -175,7 +242,7 @@ impl Store {
             "INSERT INTO sec_verbund_target (verbund_id, target, updated_at) VALUES ($1, $2, $3)",
         )
         .bind(v.0)
-        .bind(t.as_str())
+        .bind(t.code())
         .bind(now())
         .execute(&mut *w.tx)
         .await
@@ -219,8 +286,11 @@ impl Store {
     ) -> Result<()> {
         writable(scope, org, Access::Write)?;
         let before = self.town_target(scope, org).await?;
-        if t.is_some_and(|t| t < before.verbund) {
-            return Err(DomainError::field("target", "sec.err.target_weaker"));
+        if let Some(t) = t {
+            if t.is_shipped() && before.verbund.is_shipped() && t < before.verbund {
+                return Err(DomainError::field("target", "sec.err.target_weaker"));
+            }
+            self.check_target_exists(t).await?;
         }
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM sec_org_target WHERE organisation_id = $1")
@@ -233,7 +303,7 @@ impl Store {
                 "INSERT INTO sec_org_target (organisation_id, target, updated_at) VALUES ($1, $2, $3)",
             )
             .bind(org.0)
-            .bind(t.as_str())
+            .bind(t.code())
             .bind(now())
             .execute(&mut *w.tx)
             .await
@@ -566,7 +636,7 @@ async fn insert_snapshot(
     )
     .bind(s.organisation_id.0)
     .bind(format_date(s.taken_on))
-    .bind(target.as_str())
+    .bind(target.code())
     .bind(serde_json::to_string(&s.practices).map_err(internal)?)
     .bind(now())
     .fetch_one(&mut **tx)
@@ -675,11 +745,38 @@ impl Store {
         if !scope.can(org, Access::Read) {
             return Err(DomainError::NotFound);
         }
-        let rows = sqlx::query(
-            "SELECT m.id, m.title, m.description, m.requirement_id, m.objects, m.owner, m.deadline, m.priority, \
-             m.cost_eur, m.effort_tenths FROM sec_measure m \
-             WHERE m.id IN (SELECT measure_id FROM sec_measure_town WHERE organisation_id = $1) ORDER BY m.id",
+        self.measures_where(
+            scope,
+            "m.id IN (SELECT measure_id FROM sec_measure_town WHERE organisation_id = $1)",
+            org,
         )
+        .await
+    }
+
+    /// The measures an organisation planned (the office: its shared measures), with every
+    /// town's progress the scope may see.
+    pub async fn measures_owned_by(
+        &self,
+        scope: &Scope,
+        owner: OrgId,
+    ) -> Result<Vec<(i64, Measure, usize)>> {
+        if !scope.can(owner, Access::Read) {
+            return Err(DomainError::NotFound);
+        }
+        self.measures_where(scope, "m.organisation_id = $1", owner)
+            .await
+    }
+
+    async fn measures_where(
+        &self,
+        scope: &Scope,
+        condition: &'static str,
+        org: OrgId,
+    ) -> Result<Vec<(i64, Measure, usize)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT m.id, m.title, m.description, m.requirement_id, m.objects, m.owner, m.deadline, m.priority, \
+             m.cost_eur, m.effort_tenths FROM sec_measure m WHERE {condition} ORDER BY m.id"
+        ))
         .bind(org.0)
         .fetch_all(&self.pool)
         .await
@@ -1155,5 +1252,204 @@ impl Store {
         }
         w.commit().await?;
         Ok(meta)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The office's own requirements
+// ---------------------------------------------------------------------------------------------
+
+use stadtmauer_catalog::own::OwnRequirement;
+
+fn own_row(r: &AnyRow) -> Result<(i64, OwnRequirement)> {
+    let text = |c: &str| r.try_get::<Option<String>, _>(c).map_err(internal);
+    let level: String = r.try_get("sec_level").map_err(internal)?;
+    let effort: i64 = r.try_get("effort_level").map_err(internal)?;
+    Ok((
+        r.try_get("id").map_err(internal)?,
+        OwnRequirement {
+            code: r.try_get("code").map_err(internal)?,
+            practice: r.try_get("practice").map_err(internal)?,
+            title: r.try_get("title").map_err(internal)?,
+            statement: r.try_get("statement").map_err(internal)?,
+            guidance: text("guidance")?,
+            sec_level: stadtmauer_catalog::SecLevel::parse(&level)
+                .unwrap_or(stadtmauer_catalog::SecLevel::NormalSdt),
+            effort_level: effort.clamp(0, 5) as u8,
+            target_category: text("target_category")?,
+        },
+    ))
+}
+
+const OWN_COLUMNS: &str =
+    "id, code, practice, title, statement, guidance, sec_level, effort_level, target_category";
+
+impl Store {
+    /// The requirements the office added to a Verbund's uniform target, by code.
+    pub async fn own_requirements(
+        &self,
+        scope: &Scope,
+        v: VerbundId,
+    ) -> Result<Vec<(i64, OwnRequirement)>> {
+        self.verbund(scope, v).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {OWN_COLUMNS} FROM sec_own_requirement WHERE verbund_id = $1 ORDER BY code"
+        ))
+        .bind(v.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter().map(own_row).collect()
+    }
+
+    /// The own requirements a town must meet: its Verbund's (none without a Verbund).
+    pub async fn town_own_requirements(
+        &self,
+        scope: &Scope,
+        org: OrgId,
+    ) -> Result<Vec<OwnRequirement>> {
+        let o = self.organisation(scope, org).await?;
+        let Some(v) = o.verbund_id else {
+            return Ok(vec![]);
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {OWN_COLUMNS} FROM sec_own_requirement WHERE verbund_id = $1 ORDER BY code"
+        ))
+        .bind(v.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        rows.iter().map(|r| own_row(r).map(|x| x.1)).collect()
+    }
+
+    /// Adds (`id: None`) or changes an own requirement of the Verbund (the office). A code is
+    /// unique in the Verbund; changing the code of a requirement with answers is refused, since
+    /// the answers are keyed by it.
+    pub async fn save_own_requirement(
+        &self,
+        scope: &Scope,
+        v: VerbundId,
+        id: Option<i64>,
+        r: &OwnRequirement,
+    ) -> Result<i64> {
+        self.verbund(scope, v).await?;
+        if !scope.manages_verbund(v) || scope.read_only {
+            return Err(DomainError::Forbidden);
+        }
+        let before = match id {
+            Some(id) => Some(
+                self.own_requirements(scope, v)
+                    .await?
+                    .into_iter()
+                    .find(|(i, _)| *i == id)
+                    .ok_or(DomainError::NotFound)?
+                    .1,
+            ),
+            None => None,
+        };
+        let mut w = self.begin_write(scope).await?;
+        if let Some(old) = before.as_ref().filter(|o| o.code != r.code) {
+            let answered = sqlx::query(
+                "SELECT a.id FROM sec_answer a JOIN organisation o ON o.id = a.organisation_id \
+                 WHERE o.verbund_id = $1 AND a.requirement_id = $2",
+            )
+            .bind(v.0)
+            .bind(&old.code)
+            .fetch_optional(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+            if answered.is_some() {
+                return Err(DomainError::field("code", "sec.own.err.code_answered"));
+            }
+        }
+        let level = r.sec_level.as_str();
+        let new_id = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE sec_own_requirement SET code = $1, practice = $2, title = $3, statement = $4, \
+                     guidance = $5, sec_level = $6, effort_level = $7, target_category = $8, updated_at = $9 \
+                     WHERE id = $10 AND verbund_id = $11",
+                )
+                .bind(&r.code)
+                .bind(&r.practice)
+                .bind(&r.title)
+                .bind(&r.statement)
+                .bind(r.guidance.clone())
+                .bind(level)
+                .bind(i64::from(r.effort_level))
+                .bind(r.target_category.clone())
+                .bind(now())
+                .bind(id)
+                .bind(v.0)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(crate::unique_or_internal("code"))?;
+                id
+            }
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO sec_own_requirement (verbund_id, code, practice, title, statement, guidance, \
+                     sec_level, effort_level, target_category, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                )
+                .bind(v.0)
+                .bind(&r.code)
+                .bind(&r.practice)
+                .bind(&r.title)
+                .bind(&r.statement)
+                .bind(r.guidance.clone())
+                .bind(level)
+                .bind(i64::from(r.effort_level))
+                .bind(r.target_category.clone())
+                .bind(now())
+                .fetch_one(&mut *w.tx)
+                .await
+                .map_err(crate::unique_or_internal("code"))?;
+                row.try_get(0).map_err(internal)?
+            }
+        };
+        w.audit(
+            None,
+            if before.is_some() { "update" } else { "create" },
+            "security_own_requirement",
+            format!("verbund:{}:{}", v.0, new_id),
+            before.map(|b| json!(b)),
+            Some(json!(r)),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(new_id)
+    }
+
+    /// Removes an own requirement from the Verbund's target. Answers to it stay recorded (they
+    /// count again if a requirement with the same code comes back).
+    pub async fn delete_own_requirement(&self, scope: &Scope, v: VerbundId, id: i64) -> Result<()> {
+        let before = self
+            .own_requirements(scope, v)
+            .await?
+            .into_iter()
+            .find(|(i, _)| *i == id)
+            .ok_or(DomainError::NotFound)?
+            .1;
+        if !scope.manages_verbund(v) || scope.read_only {
+            return Err(DomainError::Forbidden);
+        }
+        let mut w = self.begin_write(scope).await?;
+        sqlx::query("DELETE FROM sec_own_requirement WHERE id = $1 AND verbund_id = $2")
+            .bind(id)
+            .bind(v.0)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(internal)?;
+        w.audit(
+            None,
+            "delete",
+            "security_own_requirement",
+            format!("verbund:{}:{}", v.0, id),
+            Some(json!(before)),
+            None,
+        )
+        .await?;
+        w.commit().await
     }
 }

@@ -6,6 +6,7 @@ use super::{security_catalog, security_measures, security_questionnaire, securit
 
 pub(crate) mod catalogs;
 pub(crate) mod transfer;
+pub(crate) mod verbund;
 use crate::routes::Routes;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
@@ -86,11 +87,32 @@ pub(crate) fn routes() -> Routes {
             "/organisations/{org_id}/security/assessment-results",
             transfer::results_import.layer(DefaultBodyLimit::max(transfer::RESULTS_BODY_MAX)),
         )
+        .get(
+            "/organisations/{org_id}/security/assessment.xlsx",
+            transfer::assessment_xlsx_export,
+        )
+        .post(
+            "/organisations/{org_id}/security/assessment.xlsx",
+            transfer::assessment_xlsx_import
+                .layer(DefaultBodyLimit::max(transfer::RESULTS_BODY_MAX)),
+        )
         .get("/security", security_town::entry)
-        .get("/verbuende/{verbund_id}/security", security_town::verbund)
+        .get("/verbuende/{verbund_id}/security", verbund::verbund)
         .post(
             "/verbuende/{verbund_id}/security",
-            security_town::set_verbund_target,
+            verbund::set_verbund_target,
+        )
+        .post(
+            "/verbuende/{verbund_id}/security/requirements",
+            verbund::save_own,
+        )
+        .post(
+            "/verbuende/{verbund_id}/security/requirements/delete",
+            verbund::delete_own,
+        )
+        .post(
+            "/verbuende/{verbund_id}/security/measures",
+            verbund::plan_shared,
         )
 }
 

@@ -4,7 +4,7 @@
 //! here and counted on the dashboard. Shared measures of the office appear in every town's plan.
 
 use super::security_catalog::{library, unavailable};
-use super::security_town::{rref, today, town_requirements};
+use super::security_town::{rref, today, town_requirements, TargetReqs};
 use super::{done, fail, render};
 use crate::auth::CurrentUser;
 use crate::i18n::Tr;
@@ -131,16 +131,17 @@ pub async fn derive(
     }
     let load = async {
         let target = state.store.town_target(&me.scope, org).await?;
+        let set = TargetReqs::load(&state, &me.scope, org, &target).await?;
         let objects = state.store.objects(&me.scope, org, None, false).await?;
         let answers = state.store.answers(&me.scope, org).await?;
         let measures = state.store.measures(&me.scope, org).await?;
-        Ok::<_, DomainError>((target, objects, answers, measures))
+        Ok::<_, DomainError>((set, objects, answers, measures))
     };
-    let (target, objects, answers, measures) = match load.await {
+    let (set, objects, answers, measures) = match load.await {
         Ok(x) => x,
         Err(e) => return fail(tr, e),
     };
-    let reqs = town_requirements(lib, target.effective(), &objects);
+    let reqs = town_requirements(lib, &set, &objects);
     let refs: Vec<RequirementRef> = reqs.iter().map(|t| rref(t.req)).collect();
     let answers: Vec<_> = answers.into_iter().map(|s| s.answer).collect();
     let planned: HashSet<String> = measures
@@ -169,9 +170,9 @@ pub async fn derive(
     let new: Vec<Measure> = drafts
         .iter()
         .map(|d| {
-            let title = lib
-                .find(&d.requirement_id)
-                .map(|(_, r)| r.title.clone())
+            let title = set
+                .find(lib, &d.requirement_id)
+                .map(|r| r.title.clone())
                 .unwrap_or_else(|| d.requirement_id.clone());
             let owner = answers
                 .iter()

@@ -7,7 +7,7 @@
 //! single objects belong in the expert form), quick wins first (by effort level, then id).
 
 use super::security_catalog::{library, unavailable, Library};
-use super::security_town::{today, town_requirements};
+use super::security_town::{today, town_requirements, TargetReqs};
 use super::{done, fail, render};
 use crate::auth::CurrentUser;
 use crate::i18n::Tr;
@@ -25,15 +25,15 @@ use stadtmauer_core::org::Organisation;
 use stadtmauer_core::{Access, DomainError, OrgId};
 
 /// The questions of a town, in order, with the requirement behind each.
-fn questions<'a>(
-    lib: &'a Library,
-    target: stadtmauer_store::security::Target,
+fn questions(
+    lib: &Library,
+    set: &TargetReqs,
     objects: &[stadtmauer_inventory::model::Object],
-) -> Vec<&'a Requirement> {
-    let mut reqs: Vec<&Requirement> = town_requirements(lib, target, objects)
+) -> Vec<Requirement> {
+    let mut reqs: Vec<Requirement> = town_requirements(lib, set, objects)
         .into_iter()
         .filter(|t| t.objects.is_empty())
-        .map(|t| t.req)
+        .map(|t| t.req.clone())
         .collect();
     reqs.sort_by(|a, b| {
         (a.effort_level.unwrap_or(3), &a.id).cmp(&(b.effort_level.unwrap_or(3), &b.id))
@@ -77,7 +77,7 @@ pub struct QQuery {
 
 struct Loaded {
     org: Organisation,
-    reqs: Vec<&'static Requirement>,
+    reqs: Vec<Requirement>,
     answers: Vec<Answer>,
 }
 
@@ -85,6 +85,7 @@ async fn load(state: &AppState, me: &CurrentUser, org: OrgId) -> Result<Loaded, 
     let lib = library().ok_or(DomainError::NotFound)?;
     let o = state.store.organisation(&me.scope, org).await?;
     let target = state.store.town_target(&me.scope, org).await?;
+    let set = TargetReqs::load(state, &me.scope, org, &target).await?;
     let objects = state.store.objects(&me.scope, org, None, false).await?;
     let answers = state
         .store
@@ -95,7 +96,7 @@ async fn load(state: &AppState, me: &CurrentUser, org: OrgId) -> Result<Loaded, 
         .collect();
     Ok(Loaded {
         org: o,
-        reqs: questions(lib, target.effective(), &objects),
+        reqs: questions(lib, &set, &objects),
         answers,
     })
 }
@@ -123,7 +124,7 @@ pub async fn show(
         Ok(l) => l,
         Err(e) => return fail(tr, e),
     };
-    let mut session = Session::resume(l.reqs.iter().map(|r| question_of(r)).collect(), &l.answers);
+    let mut session = Session::resume(l.reqs.iter().map(question_of).collect(), &l.answers);
     if let Some(i) = q.q {
         session.go_to(i);
     }
@@ -203,7 +204,7 @@ pub async fn reply(
     let Some(reply) = f.reply.as_deref().and_then(Reply::parse) else {
         return fail(tr, DomainError::field("reply", "err.choose_one"));
     };
-    let mut session = Session::resume(l.reqs.iter().map(|r| question_of(r)).collect(), &l.answers);
+    let mut session = Session::resume(l.reqs.iter().map(question_of).collect(), &l.answers);
     // The question the form was showing; its requirement id guards against a stale position.
     let Some(i) = f.q.filter(|i| {
         l.reqs.get(*i).map(|r| r.id.as_str()) == f.requirement_id.as_deref().map(str::trim)

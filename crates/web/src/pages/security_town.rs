@@ -28,12 +28,14 @@ use stadtmauer_assessment::snapshot::Snapshot;
 use stadtmauer_assessment::{Answer, Date, RequirementRef, SecLevel as ASecLevel, Status};
 use stadtmauer_catalog::applicability::{concern, concerns, level_applies, Concern};
 use stadtmauer_catalog::catalog::Requirement;
+use stadtmauer_catalog::own::OwnRequirement;
+use stadtmauer_catalog::Catalog;
 use stadtmauer_catalog::SecLevel;
 use stadtmauer_core::org::Organisation;
 use stadtmauer_core::validate::FieldErrors;
 use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, Scope, VerbundId};
 use stadtmauer_inventory::model::{Level, Object};
-use stadtmauer_store::security::{StoredAnswer, Target};
+use stadtmauer_store::security::{StoredAnswer, Target, TownTarget};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Largest evidence file accepted (the request may be a little larger).
@@ -71,24 +73,129 @@ pub fn rref(r: &Requirement) -> RequirementRef {
     }
 }
 
-/// Derives the town's requirements: the target's normal-SdT requirements, and the erhöht ones of
-/// the Kernel where an object with Schutzbedarf hoch or sehr hoch needs them. A requirement about
-/// object kinds the town does not have is left out; one about the organisation always applies.
+/// What a town's target consists of beyond the shipped catalogs, loaded per request: the
+/// imported catalogs or profiles among its target layers, and its Verbund's own requirements.
+pub struct TargetReqs {
+    /// The Verbund's target, then the town's own on top (see [`TownTarget::layers`]).
+    pub layers: Vec<Target>,
+    /// `(sec_catalog id, "title version", requirement set)` of every imported layer.
+    imported: Vec<(i64, String, Catalog)>,
+    /// The Verbund's own requirements, as requirements.
+    pub own: Vec<Requirement>,
+}
+
+impl TargetReqs {
+    pub async fn load(
+        state: &AppState,
+        scope: &Scope,
+        org: OrgId,
+        target: &TownTarget,
+    ) -> Result<TargetReqs, DomainError> {
+        let layers = target.layers();
+        let mut imported = Vec::new();
+        for t in &layers {
+            if let Target::Imported(id) = t {
+                match state.store.imported_catalog(scope, *id).await {
+                    Ok((meta, cat)) => {
+                        imported.push((*id, format!("{} {}", meta.title, meta.version), cat))
+                    }
+                    Err(DomainError::NotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let own = state
+            .store
+            .town_own_requirements(scope, org)
+            .await?
+            .iter()
+            .map(OwnRequirement::to_requirement)
+            .collect();
+        Ok(TargetReqs {
+            layers,
+            imported,
+            own,
+        })
+    }
+
+    /// A requirement the town may answer: from a shipped catalog, an imported target, or the
+    /// Verbund's own requirements.
+    pub fn find<'a>(&'a self, lib: &'a Library, id: &str) -> Option<&'a Requirement> {
+        let id = id.trim();
+        lib.find(id)
+            .map(|(_, r)| r)
+            .or_else(|| self.imported.iter().find_map(|(_, _, c)| c.get(id)))
+            .or_else(|| self.own.iter().find(|r| r.id == id))
+    }
+
+    /// The name of one target: a shipped one translated, an imported one by title and version.
+    pub fn name(&self, tr: Tr, t: Target) -> String {
+        match t {
+            Target::Imported(id) => self
+                .imported
+                .iter()
+                .find(|(i, _, _)| *i == id)
+                .map(|(_, n, _)| n.clone())
+                .unwrap_or_else(|| tr.s(t.label_key()).to_string()),
+            _ => tr.s(t.label_key()).to_string(),
+        }
+    }
+
+    /// What the town must meet, in words: "Kommunale Basis + Landesprofil 2.0 + 2 eigene
+    /// Anforderungen des Verbunds".
+    pub fn label(&self, tr: Tr) -> String {
+        let mut parts: Vec<String> = self.layers.iter().map(|t| self.name(tr, *t)).collect();
+        if !self.own.is_empty() {
+            parts.push(tr.f("sec.own.count", &[("n", &self.own.len().to_string())]));
+        }
+        parts.join(" + ")
+    }
+
+    /// The title of a practice (Praktik) of a shipped or imported catalog.
+    pub fn practice_title(&self, lib: &Library, id: &str) -> String {
+        [
+            &lib.shipped.kernel,
+            &lib.shipped.methodik,
+            &lib.shipped.risiko,
+        ]
+        .into_iter()
+        .chain(self.imported.iter().map(|(_, _, c)| c))
+        .flat_map(|c| c.practices.iter())
+        .find(|p| p.id == id)
+        .map(|p| p.title.clone())
+        .unwrap_or_default()
+    }
+}
+
+/// Derives the town's requirements: those of every target layer (a shipped target, an imported
+/// catalog or profile) and the Verbund's own requirements, plus the erhöht ones of the Kernel
+/// where an object with Schutzbedarf hoch or sehr hoch needs them. A requirement about object
+/// kinds the town does not have is left out; one about the organisation always applies.
 pub fn town_requirements<'a>(
     lib: &'a Library,
-    target: Target,
+    set: &'a TargetReqs,
     objects: &[Object],
 ) -> Vec<TownReq<'a>> {
     let kernel = &lib.shipped.kernel;
-    let base: Vec<&Requirement> = match target {
-        Target::KommunaleBasis => lib.basis.requirements.iter().collect(),
-        Target::KernelSdt => kernel
-            .requirements
-            .iter()
-            .filter(|r| r.sec_level != Some(SecLevel::Erhoeht))
-            .collect(),
-        Target::Grundschutz => lib.gspp.requirements.iter().collect(),
-    };
+    let mut base: Vec<&Requirement> = Vec::new();
+    for t in &set.layers {
+        match t {
+            Target::KommunaleBasis => base.extend(lib.basis.requirements.iter()),
+            Target::KernelSdt => base.extend(
+                kernel
+                    .requirements
+                    .iter()
+                    .filter(|r| r.sec_level != Some(SecLevel::Erhoeht)),
+            ),
+            Target::Grundschutz => base.extend(lib.gspp.requirements.iter()),
+            Target::Imported(id) => {
+                if let Some((_, _, c)) = set.imported.iter().find(|(i, _, _)| i == id) {
+                    base.extend(c.requirements.iter());
+                }
+            }
+        }
+    }
+    base.extend(set.own.iter());
     let highest = objects
         .iter()
         .map(|o| o.effective.max())
@@ -139,7 +246,8 @@ pub fn town_requirements<'a>(
 /// Everything the town pages need about a town's level.
 struct Level_ {
     org: Organisation,
-    target: stadtmauer_store::security::TownTarget,
+    target: TownTarget,
+    set: TargetReqs,
     objects: Vec<Object>,
     answers: Vec<StoredAnswer>,
 }
@@ -147,23 +255,25 @@ struct Level_ {
 async fn load(state: &AppState, scope: &Scope, org: OrgId) -> Result<Level_, DomainError> {
     let o = state.store.organisation(scope, org).await?;
     let target = state.store.town_target(scope, org).await?;
+    let set = TargetReqs::load(state, scope, org, &target).await?;
     let objects = state.store.objects(scope, org, None, false).await?;
     let answers = state.store.answers(scope, org).await?;
     Ok(Level_ {
         org: o,
         target,
+        set,
         objects,
         answers,
     })
 }
 
-fn pct(c: &StatusCounts) -> String {
+pub(crate) fn pct(c: &StatusCounts) -> String {
     c.percent()
         .map(|p| format!("{p} %"))
         .unwrap_or_else(|| "–".into())
 }
 
-fn pct_value(c: &StatusCounts) -> u8 {
+pub(crate) fn pct_value(c: &StatusCounts) -> u8 {
     c.percent().unwrap_or(0)
 }
 
@@ -193,11 +303,13 @@ pub struct ReqRow {
     pub status: &'static str,
     pub status_code: &'static str,
     pub expired: Option<&'static str>,
+    /// An answer's requirement text changed in a newer catalog version.
+    pub review: bool,
 }
 
 pub struct TrendRow {
     pub date: String,
-    pub target: &'static str,
+    pub target: String,
     pub percent: String,
     pub value: u8,
 }
@@ -207,8 +319,8 @@ pub struct TrendRow {
 pub struct TownPage {
     pub c: Chrome,
     pub org: Organisation,
-    pub verbund_target: &'static str,
-    pub effective_target: &'static str,
+    pub verbund_target: String,
+    pub effective_target: String,
     pub target_opts: Vec<Opt>,
     pub can_write: bool,
     pub can_answer: bool,
@@ -254,25 +366,13 @@ pub async fn town(
         Ok(l) => l,
         Err(e) => return fail(tr, e),
     };
-    let effective = l.target.effective();
-    let reqs = town_requirements(lib, effective, &l.objects);
+    let reqs = town_requirements(lib, &l.set, &l.objects);
     let refs: Vec<RequirementRef> = reqs.iter().map(|t| rref(t.req)).collect();
     let answers = answers_of(&l.answers);
     let at = today();
     let states = evaluate(&refs, &answers, at);
     let sc = score(&states, ASecLevel::Erhoeht);
-    let practice_title = |id: &str| {
-        [
-            &lib.shipped.kernel,
-            &lib.shipped.methodik,
-            &lib.shipped.risiko,
-        ]
-        .iter()
-        .flat_map(|c| c.practices.iter())
-        .find(|p| p.id == id)
-        .map(|p| p.title.clone())
-        .unwrap_or_default()
-    };
+    let practice_title = |id: &str| l.set.practice_title(lib, id);
     let practices = sc
         .practices
         .iter()
@@ -285,6 +385,7 @@ pub async fn town(
         })
         .collect();
     let gap = sc.overall.nein + sc.overall.teilweise + sc.overall.offen;
+    let imported = imported_targets(&state, &me.scope).await;
     let trend = state
         .store
         .snapshots(&me.scope, org_id)
@@ -296,7 +397,7 @@ pub async fn town(
             let c = s.snapshot.overall(ASecLevel::Erhoeht);
             TrendRow {
                 date: format_date(s.snapshot.taken_on),
-                target: tr.s(s.target.label_key()),
+                target: target_name(tr, s.target, &imported),
                 percent: pct(&c),
                 value: pct_value(&c),
             }
@@ -304,6 +405,12 @@ pub async fn town(
         .collect();
     let f_practice = q.practice.as_deref().filter(|p| !p.is_empty());
     let f_status = q.status.as_deref().and_then(Status::parse_strict);
+    let review: HashSet<&str> = l
+        .answers
+        .iter()
+        .filter(|s| s.needs_review)
+        .map(|s| s.answer.requirement_id.as_str())
+        .collect();
     let rows: Vec<ReqRow> = reqs
         .iter()
         .zip(states.iter())
@@ -317,6 +424,7 @@ pub async fn town(
             status: status_label(tr, st.status),
             status_code: st.status.as_str(),
             expired: st.expired.map(|e| tr.s(e.key())),
+            review: review.contains(t.req.id.as_str()),
         })
         .collect();
     let can_write = !me.scope.read_only && me.scope.can(org_id, Access::Write);
@@ -325,20 +433,16 @@ pub async fn town(
         value: String::new(),
         label: tr.f(
             "sec.target.like_verbund",
-            &[("target", tr.s(verbund_target.label_key()))],
+            &[("target", &target_name(tr, verbund_target, &imported))],
         ),
         selected: l.target.own.is_none(),
     }];
-    target_opts.extend(
-        Target::ALL
-            .iter()
-            .filter(|t| **t >= verbund_target)
-            .map(|t| Opt {
-                value: t.as_str().to_string(),
-                label: tr.s(t.label_key()).to_string(),
-                selected: l.target.own == Some(*t),
-            }),
-    );
+    target_opts.extend(target_options(
+        tr,
+        &imported,
+        Some(verbund_target),
+        l.target.own,
+    ));
     let practice_set: BTreeSet<&str> = reqs.iter().map(|t| t.req.practice.as_str()).collect();
     let mut practice_opts = vec![Opt {
         value: String::new(),
@@ -364,8 +468,8 @@ pub async fn town(
         c: Chrome::new(tr, &me, tr.s("sec.town.title"), "organisations")
             .with_flash(q.msg.as_deref()),
         org: l.org,
-        verbund_target: tr.s(verbund_target.label_key()),
-        effective_target: tr.s(effective.label_key()),
+        verbund_target: target_name(tr, verbund_target, &imported),
+        effective_target: l.set.label(tr),
         target_opts,
         can_write,
         can_answer: !me.scope.read_only && me.scope.can(org_id, Access::WriteTechnical),
@@ -381,6 +485,50 @@ pub async fn town(
         rows,
     };
     render(page)
+}
+
+/// The imported catalogs and profiles a target may name: `(id, "title version (Profil)")`.
+pub async fn imported_targets(state: &AppState, scope: &Scope) -> Vec<(i64, String)> {
+    state
+        .store
+        .imported_catalogs(scope)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| (c.id, format!("{} {}", c.title, c.version)))
+        .collect()
+}
+
+/// A target's name: a shipped one translated, an imported one by title and version.
+pub fn target_name(tr: Tr, t: Target, imported: &[(i64, String)]) -> String {
+    match t {
+        Target::Imported(id) => imported
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, n)| tr.f("sec.target.imported_named", &[("name", n)]))
+            .unwrap_or_else(|| tr.s(t.label_key()).to_string()),
+        _ => tr.s(t.label_key()).to_string(),
+    }
+}
+
+/// The targets one may choose: the shipped ones not weaker than `min`, then every imported
+/// catalog or profile (its requirements come on top of the Verbund's).
+pub fn target_options(
+    tr: Tr,
+    imported: &[(i64, String)],
+    min: Option<Target>,
+    current: Option<Target>,
+) -> Vec<Opt> {
+    Target::ALL
+        .into_iter()
+        .filter(|t| min.is_none_or(|m| !m.is_shipped() || *t >= m))
+        .chain(imported.iter().map(|(id, _)| Target::Imported(*id)))
+        .map(|t| Opt {
+            value: t.code(),
+            label: target_name(tr, t, imported),
+            selected: current == Some(t),
+        })
+        .collect()
 }
 
 trait StrictStatus {
@@ -446,7 +594,7 @@ pub async fn finish(
         Err(e) => return fail(tr, e),
     };
     let target = l.target.effective();
-    let reqs = town_requirements(lib, target, &l.objects);
+    let reqs = town_requirements(lib, &l.set, &l.objects);
     let refs: Vec<RequirementRef> = reqs.iter().map(|t| rref(t.req)).collect();
     let answers = answers_of(&l.answers);
     let states = evaluate(&refs, &answers, today());
@@ -574,14 +722,14 @@ async fn assess_page(
     let Some(lib) = library() else {
         return unavailable(tr);
     };
-    let Some((_, r)) = lib.find(req_id) else {
-        return PageError::status(tr, StatusCode::NOT_FOUND).into_response();
-    };
     let l = match load(state, &me.scope, org_id).await {
         Ok(l) => l,
         Err(e) => return fail(tr, e),
     };
-    let reqs = town_requirements(lib, l.target.effective(), &l.objects);
+    let Some(r) = l.set.find(lib, req_id) else {
+        return PageError::status(tr, StatusCode::NOT_FOUND).into_response();
+    };
+    let reqs = town_requirements(lib, &l.set, &l.objects);
     let mine = reqs.iter().find(|t| t.req.id == r.id);
     let rr = rref(r);
     let at = today();
@@ -739,6 +887,22 @@ fn existing_evidence(prev: Option<&StoredAnswer>) -> Vec<EvidenceInput> {
     .unwrap_or_default()
 }
 
+/// A requirement the town may answer (see [`TargetReqs::find`]).
+pub async fn find_requirement(
+    state: &AppState,
+    scope: &Scope,
+    org: OrgId,
+    lib: &Library,
+    id: &str,
+) -> Result<Option<Requirement>, DomainError> {
+    if let Some((_, r)) = lib.find(id.trim()) {
+        return Ok(Some(r.clone()));
+    }
+    let target = state.store.town_target(scope, org).await?;
+    let set = TargetReqs::load(state, scope, org, &target).await?;
+    Ok(set.find(lib, id).cloned())
+}
+
 pub async fn save_answer(
     State(state): State<AppState>,
     tr: Tr,
@@ -758,8 +922,10 @@ pub async fn save_answer(
         return unavailable(tr);
     };
     let req_id = opt(&f.requirement_id).unwrap_or_default();
-    let Some((_, r)) = lib.find(&req_id) else {
-        return PageError::status(tr, StatusCode::NOT_FOUND).into_response();
+    let r = match find_requirement(&state, &me.scope, org, lib, &req_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return PageError::status(tr, StatusCode::NOT_FOUND).into_response(),
+        Err(e) => return fail(tr, e),
     };
     let object_id = opt(&f.object_id)
         .and_then(|o| o.parse::<i64>().ok())
@@ -886,8 +1052,10 @@ pub async fn upload_evidence(
         }
     }
     let req_id = fields.get("requirement_id").cloned().unwrap_or_default();
-    let Some((_, r)) = lib.find(req_id.trim()) else {
-        return PageError::status(tr, StatusCode::NOT_FOUND).into_response();
+    let r = match find_requirement(&state, &me.scope, org, lib, &req_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return PageError::status(tr, StatusCode::NOT_FOUND).into_response(),
+        Err(e) => return fail(tr, e),
     };
     let object_id = fields
         .get("object_id")
@@ -1045,164 +1213,6 @@ pub async fn download_evidence(
         bytes,
     )
         .into_response()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The Verbund: uniform target and heatmap
-// ---------------------------------------------------------------------------------------------
-
-pub struct HeatCell {
-    pub percent: String,
-    pub value: u8,
-    pub reaches: bool,
-}
-
-pub struct HeatRow {
-    pub org_id: OrgId,
-    pub name: String,
-    pub date: String,
-    pub overall: HeatCell,
-    pub cells: Vec<HeatCell>,
-}
-
-#[derive(Template)]
-#[template(path = "sec_verbund.html")]
-pub struct VerbundPage {
-    pub c: Chrome,
-    pub verbund_id: VerbundId,
-    pub verbund_name: String,
-    pub target: &'static str,
-    pub target_opts: Vec<Opt>,
-    pub can_manage: bool,
-    pub goal: u8,
-    pub goal_text: String,
-    pub practices: Vec<String>,
-    pub rows: Vec<HeatRow>,
-    pub without: Vec<String>,
-}
-
-/// The fulfilment every town should reach: the "target line" of the heatmap.
-pub const GOAL_PERCENT: u8 = 80;
-
-fn cell(c: &StatusCounts) -> HeatCell {
-    HeatCell {
-        percent: pct(c),
-        value: pct_value(c),
-        reaches: c.reaches(GOAL_PERCENT),
-    }
-}
-
-pub async fn verbund(
-    State(state): State<AppState>,
-    tr: Tr,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-    Query(q): Query<super::FlashQuery>,
-) -> Response {
-    let v = VerbundId(id);
-    let verbund = match state.store.verbund(&me.scope, v).await {
-        Ok(x) => x,
-        Err(e) => return fail(tr, e),
-    };
-    let target = match state.store.verbund_target(&me.scope, v).await {
-        Ok(t) => t,
-        Err(e) => return fail(tr, e),
-    };
-    let towns: Vec<Organisation> = match state.store.organisations(&me.scope).await {
-        Ok(list) => list
-            .into_iter()
-            .filter(|o| o.verbund_id == Some(v) && !o.is_office)
-            .collect(),
-        Err(e) => return fail(tr, e),
-    };
-    let ids: Vec<OrgId> = towns.iter().map(|o| o.id).collect();
-    let snaps = match state.store.latest_snapshots(&me.scope, &ids).await {
-        Ok(s) => s,
-        Err(e) => return fail(tr, e),
-    };
-    let practices: Vec<String> = snaps
-        .iter()
-        .flat_map(|s| s.snapshot.practices.iter().map(|p| p.practice.clone()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let by_org: HashMap<OrgId, &stadtmauer_store::security::StoredSnapshot> = snaps
-        .iter()
-        .map(|s| (s.snapshot.organisation_id, s))
-        .collect();
-    let mut rows = Vec::new();
-    let mut without = Vec::new();
-    for t in &towns {
-        match by_org.get(&t.id) {
-            Some(s) => rows.push(HeatRow {
-                org_id: t.id,
-                name: t.name.clone(),
-                date: format_date(s.snapshot.taken_on),
-                overall: cell(&s.snapshot.overall(ASecLevel::Erhoeht)),
-                cells: practices
-                    .iter()
-                    .map(|p| {
-                        s.snapshot
-                            .practice(p)
-                            .map(|a| cell(&a.counts(ASecLevel::Erhoeht)))
-                            .unwrap_or(HeatCell {
-                                percent: "–".into(),
-                                value: 0,
-                                reaches: true,
-                            })
-                    })
-                    .collect(),
-            }),
-            None => without.push(t.name.clone()),
-        }
-    }
-    let page = VerbundPage {
-        c: Chrome::new(
-            tr,
-            &me,
-            tr.f("sec.verbund.title", &[("name", &verbund.name)]),
-            "verbuende",
-        )
-        .with_flash(q.msg.as_deref()),
-        verbund_id: v,
-        verbund_name: verbund.name.clone(),
-        target: tr.s(target.label_key()),
-        target_opts: Target::ALL
-            .iter()
-            .map(|t| Opt {
-                value: t.as_str().into(),
-                label: tr.s(t.label_key()).into(),
-                selected: *t == target,
-            })
-            .collect(),
-        can_manage: me.scope.manages_verbund(v),
-        goal: GOAL_PERCENT,
-        goal_text: tr.f("sec.verbund.goal", &[("goal", &GOAL_PERCENT.to_string())]),
-        practices,
-        rows,
-        without,
-    };
-    render(page)
-}
-
-pub async fn set_verbund_target(
-    State(state): State<AppState>,
-    tr: Tr,
-    me: CurrentUser,
-    Path(id): Path<i64>,
-    Form(f): Form<TargetForm>,
-) -> Response {
-    let v = VerbundId(id);
-    let Some(t) = f.target.as_deref().and_then(Target::parse) else {
-        if let Err(e) = state.store.verbund(&me.scope, v).await {
-            return fail(tr, e);
-        }
-        return fail(tr, DomainError::field("target", "err.choose_one"));
-    };
-    match state.store.set_verbund_target(&me.scope, v, t).await {
-        Ok(()) => done(&format!("/verbuende/{id}/security"), "msg.saved"),
-        Err(e) => fail(tr, e),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,5 +12,6 @@ mod isolation;
 mod journeys;
 mod security;
 mod security_catalogs;
+mod security_office;
 mod security_transfer;
 mod updates;

@@ -1,0 +1,426 @@
+//! The office's tools for the Verbund's security level: own requirements added to the uniform
+//! target, shared measures planned for several towns at once, and imported catalogs or profiles
+//! chosen as a target (by the Verbund or by a town on top of the Verbund's).
+
+use crate::harness::*;
+use axum::http::StatusCode;
+use stadtmauer_store::audit::AuditFilter;
+use stadtmauer_store::security::Target;
+
+async fn musterau(app: &TestApp) -> stadtmauer_core::VerbundId {
+    let sys = app.system().await;
+    app.store
+        .verbuende(&sys)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.name == "Landkreis Musterau")
+        .unwrap()
+        .id
+}
+
+/// "… von 123 Anforderungen" on a town's page: how many it must meet.
+fn total(body: &str) -> usize {
+    let marker = "data-total=\"";
+    let i = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no total in {body}"))
+        + marker.len();
+    body[i..].split('"').next().unwrap().parse().unwrap()
+}
+
+const OWN: &[(&str, &str)] = &[
+    ("code", "VB.1"),
+    ("practice", "DET"),
+    ("title", "Meldung an die Informationssicherheitsstelle"),
+    (
+        "statement",
+        "Sicherheitsvorfälle MÜSSEN der Informationssicherheitsstelle binnen 24 Stunden gemeldet werden.",
+    ),
+    ("guidance", ""),
+    ("sec_level", "normal-SdT"),
+    ("effort_level", "1"),
+    ("target_category", ""),
+];
+
+#[tokio::test]
+async fn office_adds_own_requirements_that_every_town_must_meet() {
+    let app = spawn_app().await;
+    let v = musterau(&app).await;
+    let a = app.org_id(TOWN_A).await;
+    let mut town = app.session_for(COORD_A).await;
+    let before = total(&town.get(&format!("/organisations/{a}/security")).await.body);
+
+    // A coordinator may not add requirements to the Verbund's target.
+    town.get(&format!("/verbuende/{v}/security")).await;
+    let r = town
+        .post(&format!("/verbuende/{v}/security/requirements"), OWN)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let mut office = app.session_for(OFFICE).await;
+    let page = office.get(&format!("/verbuende/{v}/security")).await;
+    assert!(page.body.contains("Eigene Anforderung hinzufügen"));
+
+    // Bad input: every field named, nothing stored.
+    let r = office
+        .post(
+            &format!("/verbuende/{v}/security/requirements"),
+            &[
+                ("code", "ASST.1.1.2"),
+                ("practice", "NOPE"),
+                ("title", ""),
+                ("statement", "x"),
+                ("sec_level", "mittel"),
+                ("effort_level", "7"),
+                ("target_category", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r
+        .body
+        .contains("gehört schon zu einer Anforderung eines BSI-Katalogs"));
+    assert!(r.body.contains("Aufwandsstufe von 0 bis 5"));
+    assert!(r.body.contains("value=\"ASST.1.1.2\""), "the input is kept");
+    let sys = app.system().await;
+    assert!(app
+        .store
+        .own_requirements(&sys, v)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let r = office
+        .post(&format!("/verbuende/{v}/security/requirements"), OWN)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The same code twice is refused.
+    let r = office
+        .post(&format!("/verbuende/{v}/security/requirements"), OWN)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("bereits vergeben"), "{}", r.body);
+    let own = app.store.own_requirements(&sys, v).await.unwrap();
+    assert_eq!(own.len(), 1);
+    let own_id = own[0].0;
+
+    // Every member town now has it in its list, and can answer it.
+    let page = town.get(&format!("/organisations/{a}/security")).await;
+    assert_eq!(total(&page.body), before + 1);
+    assert!(page.body.contains("requirement?id=VB.1"));
+    assert!(page.body.contains("eigene Anforderungen des Verbunds"));
+    let req = town
+        .get(&format!("/organisations/{a}/security/requirement?id=VB.1"))
+        .await;
+    assert_eq!(req.status, StatusCode::OK, "{}", req.body);
+    assert!(req.body.contains("binnen 24 Stunden"));
+    let r = town
+        .post(
+            &format!("/organisations/{a}/security/answer"),
+            &[("requirement_id", "VB.1"), ("status", "ja")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let answers = app.store.answers(&sys, a).await.unwrap();
+    assert!(answers.iter().any(|s| s.answer.requirement_id == "VB.1"));
+
+    // A town of another Verbund does not have it.
+    let other = app.org_id("Stadt Beispielstein").await;
+    let mut admin_view = app.session_for(OFFICE).await;
+    let r = admin_view
+        .get(&format!(
+            "/organisations/{other}/security/requirement?id=VB.1"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Once answered, the code cannot change (answers are keyed by it); the text can.
+    let mut renamed: Vec<(&str, &str)> = OWN.to_vec();
+    let id_s = own_id.to_string();
+    renamed.push(("id", &id_s));
+    renamed[0] = ("code", "VB.9");
+    let r = office
+        .post(&format!("/verbuende/{v}/security/requirements"), &renamed)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("schon bewertet"));
+    renamed[0] = ("code", "VB.1");
+    renamed[2] = ("title", "Meldung an die ISB binnen 24 Stunden");
+    let r = office
+        .post(&format!("/verbuende/{v}/security/requirements"), &renamed)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = office.get(&format!("/verbuende/{v}/security")).await;
+    assert!(page.body.contains("Meldung an die ISB binnen 24 Stunden"));
+
+    // Removed, it leaves the towns' lists; the audit log has every step.
+    let r = office
+        .post(
+            &format!("/verbuende/{v}/security/requirements/delete"),
+            &[("id", &id_s)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = town.get(&format!("/organisations/{a}/security")).await;
+    assert_eq!(total(&page.body), before);
+    let audit = app
+        .store
+        .audit_entries(
+            &sys,
+            &AuditFilter {
+                limit: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.entity == "security_own_requirement")
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(
+        actions.contains(&"create") && actions.contains(&"update") && actions.contains(&"delete")
+    );
+}
+
+#[tokio::test]
+async fn office_plans_one_measure_for_several_towns() {
+    let app = spawn_app().await;
+    let v = musterau(&app).await;
+    let a = app.org_id(TOWN_A).await;
+    let b = app.org_id(TOWN_B).await;
+    let other = app.org_id("Stadt Beispielstein").await;
+    let (a_s, b_s, other_s) = (a.to_string(), b.to_string(), other.to_string());
+    let mut office = app.session_for(OFFICE).await;
+    let page = office.get(&format!("/verbuende/{v}/security")).await;
+    assert!(
+        page.body.contains("Gemeinsame Maßnahme planen"),
+        "{}",
+        page.body
+    );
+
+    // Refused: no town, a town of another Verbund, an unknown requirement, a bad date.
+    let path = format!("/verbuende/{v}/security/measures");
+    let r = office
+        .post(&path, &[("title", "Awareness-Schulung"), ("priority", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("sm-towns-err"));
+    let r = office
+        .post(
+            &path,
+            &[
+                ("title", "Awareness-Schulung"),
+                ("towns", &a_s),
+                ("towns", &other_s),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("darf hier nicht geplant werden"));
+    let r = office
+        .post(
+            &path,
+            &[
+                ("title", "Awareness-Schulung"),
+                ("requirement_id", "XYZ.99"),
+                ("deadline", "31.12.2026x"),
+                ("towns", &a_s),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("sm-deadline-err"), "{}", r.body);
+    let sys = app.system().await;
+    let office_org = app
+        .store
+        .organisations(&sys)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.verbund_id == Some(v) && o.is_office)
+        .unwrap()
+        .id;
+    let planned = app
+        .store
+        .measures_owned_by(&sys, office_org)
+        .await
+        .unwrap()
+        .len();
+
+    // A coordinator cannot plan for the Verbund.
+    let mut town = app.session_for(COORD_B).await;
+    town.get(&format!("/verbuende/{v}/security")).await;
+    let r = town
+        .post(&path, &[("title", "Übernahme"), ("towns", &b_s)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = office
+        .post(
+            &path,
+            &[
+                ("title", "Gemeinsame Awareness-Schulung"),
+                ("description", "Ein Termin für alle Beschäftigten"),
+                ("requirement_id", ""),
+                ("deadline", "2027-03-31"),
+                ("priority", "hoch"),
+                ("cost_eur", "4.000"),
+                ("effort_person_days", "3"),
+                ("towns", &a_s),
+                ("towns", &b_s),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.store
+            .measures_owned_by(&sys, office_org)
+            .await
+            .unwrap()
+            .len(),
+        planned + 1,
+        "the refused forms stored nothing"
+    );
+    let page = office.get(&format!("/verbuende/{v}/security")).await;
+    assert!(page.body.contains("Gemeinsame Awareness-Schulung"));
+    assert!(page.body.contains("0 / 2"), "{}", page.body);
+
+    // It is in both towns' plans; each records its own progress.
+    let plan_b = town
+        .get(&format!("/organisations/{b}/security/measures"))
+        .await;
+    assert!(plan_b.body.contains("Gemeinsame Awareness-Schulung"));
+    assert!(plan_b.body.contains("gemeinsam im Verbund"));
+    let mid = app
+        .store
+        .measures(&sys, b)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(_, m, _)| m.title == "Gemeinsame Awareness-Schulung")
+        .unwrap()
+        .0;
+    let r = town
+        .post(
+            &format!("/organisations/{b}/security/measures/status"),
+            &[("measure_id", &mid.to_string()), ("status", "umgesetzt")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = office.get(&format!("/verbuende/{v}/security")).await;
+    assert!(page.body.contains("1 / 2"), "{}", page.body);
+    let mut coord_a = app.session_for(COORD_A).await;
+    let plan_a = coord_a
+        .get(&format!("/organisations/{a}/security/measures"))
+        .await;
+    assert!(plan_a.body.contains("Gemeinsame Awareness-Schulung"));
+}
+
+fn small_catalog() -> String {
+    let controls: Vec<String> = (1..=3)
+        .map(|i| {
+            format!(
+                r#"{{"id":"land-{i}","title":"Landesanforderung {i}","parts":[{{"name":"statement","prose":"Die Kommune MUSS Punkt {i} erfüllen."}}]}}"#
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"catalog":{{"uuid":"3f2a9d4e-1c1b-4e0a-9f61-2b7c5d1e0a11","metadata":{{"title":"Landesprofil Kommunen","version":"2.0","oscal-version":"1.1.2"}},"groups":[{{"id":"LAND","title":"Landesvorgaben","controls":[{}]}}]}}}}"#,
+        controls.join(",")
+    )
+}
+
+#[tokio::test]
+async fn an_imported_catalog_can_be_the_target() {
+    let app = spawn_app().await;
+    let v = musterau(&app).await;
+    let a = app.org_id(TOWN_A).await;
+    let office_scope = app.scope_of(OFFICE).await;
+    let meta = app
+        .store
+        .import_catalog(
+            &office_scope,
+            "landesprofil.json",
+            small_catalog().as_bytes(),
+        )
+        .await
+        .unwrap();
+    let code = Target::Imported(meta.id).code();
+
+    let mut town = app.session_for(COORD_A).await;
+    let page = town.get(&format!("/organisations/{a}/security")).await;
+    let before = total(&page.body);
+    assert!(
+        page.body.contains(&format!("value=\"{code}\"")),
+        "offered as own target"
+    );
+
+    // A town takes it on top of the Verbund's target.
+    let r = town
+        .post(
+            &format!("/organisations/{a}/security/target"),
+            &[("target", &code)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = town.get(&format!("/organisations/{a}/security")).await;
+    assert_eq!(total(&page.body), before + 3);
+    assert!(
+        page.body
+            .contains("Kommunale Basis + Landesprofil Kommunen 2.0"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("requirement?id=land-2"));
+    let r = town
+        .post(
+            &format!("/organisations/{a}/security/answer"),
+            &[("requirement_id", "land-2"), ("status", "teilweise")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = town
+        .post(&format!("/organisations/{a}/security/finish"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = town.get(&format!("/organisations/{a}/security")).await;
+    assert!(
+        page.body.contains("Landesprofil Kommunen 2.0 (importiert)"),
+        "trend names it"
+    );
+
+    // A target naming no imported catalog is refused.
+    let r = town
+        .post(
+            &format!("/organisations/{a}/security/target"),
+            &[("target", "catalog:999999")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The office makes it the Verbund's uniform target.
+    let mut office = app.session_for(OFFICE).await;
+    let vp = office.get(&format!("/verbuende/{v}/security")).await;
+    assert!(vp.body.contains(&format!("value=\"{code}\"")));
+    let r = office
+        .post(&format!("/verbuende/{v}/security"), &[("target", &code)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let sys = app.system().await;
+    assert_eq!(
+        app.store.verbund_target(&sys, v).await.unwrap(),
+        Target::Imported(meta.id)
+    );
+    let b = app.org_id(TOWN_B).await;
+    let mut tb = app.session_for(COORD_B).await;
+    let page_b = tb.get(&format!("/organisations/{b}/security")).await;
+    assert!(page_b.body.contains("requirement?id=land-1"));
+    assert!(
+        !page_b.body.contains("requirement?id=ASST.1.1.2"),
+        "the Kommunale Basis is no longer the target"
+    );
+}
