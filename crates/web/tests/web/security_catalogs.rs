@@ -219,7 +219,14 @@ async fn hostile_catalog_files_are_refused_precisely_and_store_nothing() {
     for (bytes, needle) in cases {
         let r = upload(&mut office, "boese.json", &bytes).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        assert!(r.body.contains("nichts gespeichert"), "{}", r.body);
+        // The technical reason (English, with its JSON path) under a German lead sentence.
+        assert!(
+            r.body.contains(
+                "Der Katalog wurde nicht importiert; nichts wurde geändert. Grund:</p><p><code>"
+            ),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains(needle), "{needle}: {}", r.body);
     }
     // 100 MB: refused before parsing.
@@ -230,4 +237,36 @@ async fn hostile_catalog_files_are_refused_precisely_and_store_nothing() {
     }
     drop(big);
     assert!(app.store.imported_catalogs(&sys).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_catalog_over_the_body_limit_is_refused_with_its_size() {
+    let app = spawn_app().await;
+    let sys = app.system().await;
+    let mut office = app.session_for(OFFICE).await;
+    office.get("/catalog/imported").await;
+    // Just over the upload's body limit (the form around the file adds a little more).
+    let big = vec![b' '; stadtmauer_web_catalog_body_max() + 1];
+    let r = upload(&mut office, "gross.json", &big).await;
+    drop(big);
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Der Katalog wurde nicht importiert; nichts wurde geändert."),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("Die Datei ist größer als die erlaubten 32 MB."),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("/catalog/imported?csrf="));
+    assert!(app.store.imported_catalogs(&sys).await.unwrap().is_empty());
+}
+
+/// `CATALOG_BODY_MAX` of the web crate.
+fn stadtmauer_web_catalog_body_max() -> usize {
+    40 * 1024 * 1024
 }

@@ -3,6 +3,7 @@
 //! of a known catalog is stored beside the old one; answers whose requirement text changed are
 //! flagged "review" (shown on the assessment pages).
 
+use super::transfer::{file_field, UploadError};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::i18n::Tr;
@@ -18,6 +19,8 @@ use stadtmauer_store::security::{may_import_catalogs, CatalogImportError, Import
 
 /// Largest catalog file accepted by the upload (the OSCAL reader refuses more than 32 MB).
 pub const CATALOG_BODY_MAX: usize = 40 * 1024 * 1024;
+/// The file size named when a body exceeds [`CATALOG_BODY_MAX`]: the OSCAL reader's limit.
+const CATALOG_FILE_MAX: usize = stadtmauer_catalog::oscal::MAX_BYTES;
 
 pub struct CatalogRow {
     pub id: i64,
@@ -36,7 +39,7 @@ pub struct CatalogsPage {
     pub c: Chrome,
     pub rows: Vec<CatalogRow>,
     pub can_import: bool,
-    pub error: Option<String>,
+    pub error: Option<UploadError>,
 }
 
 fn row(tr: Tr, c: ImportedCatalog) -> CatalogRow {
@@ -61,23 +64,22 @@ async fn page(
     tr: Tr,
     me: &CurrentUser,
     msg: Option<&str>,
-    error: Option<String>,
+    error: Option<UploadError>,
 ) -> Response {
     let list = match state.store.imported_catalogs(&me.scope).await {
         Ok(l) => l,
         Err(e) => return fail(tr, e),
     };
-    let failed = error.is_some();
+    let status = error.as_ref().map(|e| e.status);
     let p = CatalogsPage {
         c: Chrome::new(tr, me, tr.s("sec.ic.title"), "catalog").with_flash(msg),
         rows: list.into_iter().map(|c| row(tr, c)).collect(),
         can_import: may_import_catalogs(&me.scope),
         error,
     };
-    if failed {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, p)
-    } else {
-        render(p)
+    match status {
+        Some(s) => render_status(s, p),
+        None => render(p),
     }
 }
 
@@ -156,24 +158,16 @@ pub async fn upload(
     let Ok(mut mp) = mp else {
         return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => {
-                if field.name() == Some("file") {
-                    let name = field.file_name().unwrap_or("").to_string();
-                    match field.bytes().await {
-                        Ok(b) => file = Some((name, b.to_vec())),
-                        Err(e) => return PageError::status(tr, e.status()).into_response(),
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => return PageError::status(tr, e.status()).into_response(),
+    let file = match file_field(&mut mp).await {
+        Ok(f) => f,
+        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
+            let e = UploadError::too_large("catalog", tr, CATALOG_FILE_MAX);
+            return page(&state, tr, &me, None, Some(e)).await;
         }
-    }
+        Err(s) => return PageError::status(tr, s).into_response(),
+    };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let e = tr.s("sec.x.err.empty").to_string();
+        let e = UploadError::new("catalog", tr.s("sec.x.err.empty").to_string());
         return page(&state, tr, &me, None, Some(e)).await;
     };
     let name = if name.trim().is_empty() {
@@ -183,7 +177,10 @@ pub async fn upload(
     };
     match state.store.import_catalog(&me.scope, &name, &bytes).await {
         Ok(_) => done("/catalog/imported", "msg.created"),
-        Err(CatalogImportError::Refused(m)) => page(&state, tr, &me, None, Some(m)).await,
+        Err(CatalogImportError::Refused(m)) => {
+            let e = UploadError::technical("catalog", m);
+            page(&state, tr, &me, None, Some(e)).await
+        }
         Err(CatalogImportError::Domain(e)) => fail(tr, e),
     }
 }

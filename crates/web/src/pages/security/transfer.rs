@@ -8,12 +8,15 @@
 //! resources: a file as `stadtmauer:file:<media type>:<size>` with its SHA-256 (the bytes stay in
 //! the exporting town), a link as its URL, a record as `stadtmauer:record:<kind>:<id>`; a
 //! validity date is appended as `#valid-until=YYYY-MM-DD`.
+//!
+//! The assessment as a spreadsheet (every field of every answer, also per object, so nothing is
+//! lost on the way to another installation) is in [`xlsx`].
 
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::pages::security_catalog::{library, unavailable, Library};
-use crate::pages::security_town::{rref, today, town_requirements};
+use crate::pages::security_town::{rref, today, town_requirements, TargetReqs};
 use crate::pages::{done, fail, render, render_status, FlashQuery};
 use crate::view::Chrome;
 use crate::AppState;
@@ -30,6 +33,8 @@ use stadtmauer_core::org::Organisation;
 use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, Scope};
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
+
+mod xlsx;
 
 /// Largest assessment-results file accepted (the request may be a little larger).
 pub const RESULTS_MAX: usize = 16 * 1024 * 1024;
@@ -76,7 +81,8 @@ async fn soa_rows(
         .into_iter()
         .map(|(_, m, _)| m)
         .collect();
-    let reqs = town_requirements(lib, target.effective(), &objects);
+    let set = TargetReqs::load(state, scope, org, &target).await?;
+    let reqs = town_requirements(lib, &set, &objects);
     let refs: Vec<RequirementRef> = reqs.iter().map(|t| rref(t.req)).collect();
     Ok(statement_of_applicability(
         &refs,
@@ -259,6 +265,45 @@ fn uuid_for(seed: &str) -> String {
 }
 
 const VALID_UNTIL: &str = "#valid-until=";
+const FILE_REF: &str = "stadtmauer:file:";
+const RECORD_REF: &str = "stadtmauer:record:";
+
+/// `stadtmauer:file:<media type>:<size>`, the reference of an uploaded file (the bytes stay in
+/// the exporting town; the SHA-256 and the name travel beside it).
+fn file_href(media_type: &str, size: u64) -> String {
+    format!("{FILE_REF}{media_type}:{size}")
+}
+
+/// `stadtmauer:record:<kind>:<id>`.
+fn record_href(record: RecordKind, id: i64) -> String {
+    format!("{RECORD_REF}{}:{id}", record.as_str())
+}
+
+/// The evidence an href (without its validity) names: a file (with the SHA-256 and the name
+/// that travel beside the href), a record, or a web link. `None` for anything else.
+fn reference_in(href: &str, sha256: &str, name: &str) -> Option<Evidence> {
+    if let Some(rest) = href.strip_prefix(FILE_REF) {
+        let (media_type, size) = rest.rsplit_once(':')?;
+        Some(Evidence::File {
+            sha256: sha256.to_string(),
+            size: size.parse().ok()?,
+            media_type: media_type.to_string(),
+            name: name.to_string(),
+        })
+    } else if let Some(rest) = href.strip_prefix(RECORD_REF) {
+        let (kind, id) = rest.split_once(':')?;
+        Some(Evidence::Record {
+            record: RecordKind::parse(kind)?,
+            id: id.parse().ok()?,
+        })
+    } else if stadtmauer_assessment::evidence::is_web_url(href) {
+        Some(Evidence::Link {
+            url: href.to_string(),
+        })
+    } else {
+        None
+    }
+}
 
 fn evidence_out(e: &EvidenceItem) -> results::Evidence {
     let (title, href, sha) = match &e.evidence {
@@ -269,12 +314,12 @@ fn evidence_out(e: &EvidenceItem) -> results::Evidence {
             name,
         } => (
             name.trim().to_string(),
-            format!("stadtmauer:file:{media_type}:{size}"),
+            file_href(media_type, *size),
             sha256.clone(),
         ),
         Evidence::Link { url } => (url.clone(), url.clone(), String::new()),
         Evidence::Record { record, id } => {
-            let href = format!("stadtmauer:record:{}:{id}", record.as_str());
+            let href = record_href(*record, *id);
             (href.clone(), href, String::new())
         }
     };
@@ -306,29 +351,8 @@ fn evidence_in(e: &results::Evidence) -> Option<EvidenceItem> {
         Some((h, d)) => (h, Some(stadtmauer_assessment::date::parse_date(d)?)),
         None => (e.href.as_str(), None),
     };
-    let evidence = if let Some(rest) = href.strip_prefix("stadtmauer:file:") {
-        let (media_type, size) = rest.rsplit_once(':')?;
-        Evidence::File {
-            sha256: e.sha256.clone(),
-            size: size.parse().ok()?,
-            media_type: media_type.to_string(),
-            name: e.title.clone(),
-        }
-    } else if let Some(rest) = href.strip_prefix("stadtmauer:record:") {
-        let (kind, id) = rest.split_once(':')?;
-        Evidence::Record {
-            record: RecordKind::parse(kind)?,
-            id: id.parse().ok()?,
-        }
-    } else if stadtmauer_assessment::evidence::is_web_url(href) {
-        Evidence::Link {
-            url: href.to_string(),
-        }
-    } else {
-        return None;
-    };
     Some(EvidenceItem {
-        evidence,
+        evidence: reference_in(href, &e.sha256, &e.title)?,
         valid_until,
     })
 }
@@ -395,9 +419,9 @@ async fn assessment_of(
         version: last.to_string(),
         last_modified: when,
         start: when,
-        catalog_title: format!("Grundschutz++ ({})", t.as_str()),
+        catalog_title: format!("Grundschutz++ ({})", t.code()),
         catalog_version: "shipped".into(),
-        catalog_href: format!("{}.json", t.as_str()),
+        catalog_href: format!("{}.json", t.code()),
         answers: by_req.into_values().collect(),
     })
 }
@@ -506,13 +530,78 @@ fn answers_from(
     Ok(out)
 }
 
+/// Why an upload was refused, shown above the form it came from.
+pub struct UploadError {
+    /// The form: `json` (OSCAL assessment-results) or `xlsx`.
+    pub at: &'static str,
+    pub status: StatusCode,
+    /// One line per error.
+    pub lines: Vec<String>,
+    /// English technical text (a JSON path) rather than a German sentence.
+    pub technical: bool,
+}
+
+impl UploadError {
+    pub(crate) fn new(at: &'static str, line: String) -> UploadError {
+        UploadError {
+            at,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            lines: vec![line],
+            technical: false,
+        }
+    }
+    pub(crate) fn technical(at: &'static str, line: String) -> UploadError {
+        UploadError {
+            technical: true,
+            ..UploadError::new(at, line)
+        }
+    }
+    pub(crate) fn too_large(at: &'static str, tr: Tr, max: usize) -> UploadError {
+        UploadError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            ..UploadError::new(at, too_large_message(tr, max))
+        }
+    }
+}
+
+/// "Die Datei ist größer als die erlaubten N MB."
+pub(crate) fn too_large_message(tr: Tr, max: usize) -> String {
+    tr.f(
+        "sec.x.err.body_too_large",
+        &[("mb", &(max / (1024 * 1024)).to_string())],
+    )
+}
+
+/// The `file` field of a multipart upload (file name, bytes), `None` when the form has none.
+/// `Err` is the status of a failed read: 413 when the body exceeds the route's limit.
+pub(crate) async fn file_field(
+    mp: &mut Multipart,
+) -> Result<Option<(String, Vec<u8>)>, StatusCode> {
+    let mut file = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| e.status())? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| e.status())?;
+            file = Some((name, bytes.to_vec()));
+        }
+    }
+    Ok(file)
+}
+
 #[derive(Template)]
 #[template(path = "sec_transfer.html")]
 pub struct TransferPage {
     pub c: Chrome,
     pub org: Organisation,
     pub can_import: bool,
-    pub error: Option<String>,
+    pub error: Option<UploadError>,
+}
+
+impl TransferPage {
+    /// The error of the form `at`, if it was that form's upload that failed.
+    pub fn error_at(&self, at: &str) -> Option<&UploadError> {
+        self.error.as_ref().filter(|e| e.at == at)
+    }
 }
 
 async fn transfer_page(
@@ -521,7 +610,7 @@ async fn transfer_page(
     me: &CurrentUser,
     org: OrgId,
     msg: Option<&str>,
-    error: Option<String>,
+    error: Option<UploadError>,
 ) -> Response {
     let o = match state.store.organisation(&me.scope, org).await {
         Ok(o) => o,
@@ -530,17 +619,16 @@ async fn transfer_page(
     if !me.scope.can(org, Access::Read) {
         return fail(tr, DomainError::NotFound);
     }
-    let failed = error.is_some();
+    let status = error.as_ref().map(|e| e.status);
     let page = TransferPage {
         c: Chrome::new(tr, me, tr.s("sec.x.title"), "organisations").with_flash(msg),
         org: o,
         can_import: !me.scope.read_only && me.scope.can(org, Access::WriteTechnical),
         error,
     };
-    if failed {
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, page)
-    } else {
-        render(page)
+    match status {
+        Some(s) => render_status(s, page),
+        None => render(page),
     }
 }
 
@@ -578,33 +666,23 @@ pub async fn results_import(
     let Ok(mut mp) = mp else {
         return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
     };
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        match mp.next_field().await {
-            Ok(Some(field)) => {
-                if field.name() == Some("file") {
-                    let name = field.file_name().unwrap_or("").to_string();
-                    match field.bytes().await {
-                        Ok(b) => file = Some((name, b.to_vec())),
-                        Err(e) => return PageError::status(tr, e.status()).into_response(),
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => return PageError::status(tr, e.status()).into_response(),
+    let refuse = |e: UploadError| transfer_page(&state, tr, &me, org, None, Some(e));
+    let file = match file_field(&mut mp).await {
+        Ok(f) => f,
+        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
+            return refuse(UploadError::too_large("json", tr, RESULTS_MAX)).await
         }
-    }
+        Err(s) => return PageError::status(tr, s).into_response(),
+    };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let e = tr.s("sec.x.err.empty").to_string();
-        return transfer_page(&state, tr, &me, org, None, Some(e)).await;
+        return refuse(UploadError::new("json", tr.s("sec.x.err.empty").into())).await;
     };
     if bytes.len() > RESULTS_MAX {
-        let e = tr.s("sec.x.err.too_large").to_string();
-        return transfer_page(&state, tr, &me, org, None, Some(e)).await;
+        return refuse(UploadError::new("json", tr.s("sec.x.err.too_large").into())).await;
     }
     let a = match results::read(&bytes) {
         Ok(a) => a,
-        Err(e) => return transfer_page(&state, tr, &me, org, None, Some(e.to_string())).await,
+        Err(e) => return refuse(UploadError::technical("json", e.to_string())).await,
     };
     let objects = match state.store.objects(&me.scope, org, None, false).await {
         Ok(o) => o,
@@ -617,7 +695,7 @@ pub async fn results_import(
         .collect();
     let answers = match answers_from(lib, &a, &by_name, today()) {
         Ok(x) => x,
-        Err(e) => return transfer_page(&state, tr, &me, org, None, Some(e)).await,
+        Err(e) => return refuse(UploadError::technical("json", e)).await,
     };
     let source = if name.trim().is_empty() {
         "assessment-results.json".to_string()
@@ -634,8 +712,158 @@ pub async fn results_import(
             "msg.saved",
         ),
         Err(DomainError::Invalid(_)) => {
-            let e = tr.s("sec.x.err.refused").to_string();
-            transfer_page(&state, tr, &me, org, None, Some(e)).await
+            refuse(UploadError::new("json", tr.s("sec.x.err.refused").into())).await
+        }
+        Err(e) => fail(tr, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The assessment as a spreadsheet (lossless)
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /organisations/{id}/security/assessment.xlsx`: every stored answer of the town, one row
+/// each, every field (see [`xlsx`]); read access as for the OSCAL export.
+pub async fn assessment_xlsx_export(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let o = match state.store.organisation(&me.scope, OrgId(id)).await {
+        Ok(o) => o,
+        Err(e) => return fail(tr, e),
+    };
+    if !me.scope.can(o.id, Access::Read) {
+        return fail(tr, DomainError::NotFound);
+    }
+    let objects = match state.store.objects(&me.scope, o.id, None, false).await {
+        Ok(x) => x,
+        Err(e) => return fail(tr, e),
+    };
+    let answers: Vec<Answer> = match state.store.answers(&me.scope, o.id).await {
+        Ok(x) => x.into_iter().map(|s| s.answer).collect(),
+        Err(e) => return fail(tr, e),
+    };
+    let own: Vec<_> = objects
+        .into_iter()
+        .filter(|x| x.organisation_id == o.id)
+        .collect();
+    let rows = xlsx::rows(&answers, &xlsx::object_labels(&own));
+    let info = [
+        (tr.s("sec.xl.info.town"), o.name.trim().to_string()),
+        (
+            tr.s("sec.xl.info.date"),
+            stadtmauer_assessment::date::format_date(today()),
+        ),
+        (tr.s("sec.xl.info.answers"), rows.len().to_string()),
+        (
+            tr.s("sec.xl.info.format"),
+            tr.s("sec.xl.info.format_text").to_string(),
+        ),
+        (
+            tr.s("sec.xl.info.evidence"),
+            tr.s("sec.xl.info.evidence_text").to_string(),
+        ),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    match xlsx::workbook(&rows, &info) {
+        Ok(bytes) => attachment(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("bewertung-{id}.xlsx"),
+            bytes,
+        ),
+        Err(e) => {
+            // Only a cell over Excel's 32,767 characters (50 very long links) gets here.
+            tracing::warn!(org = id, "assessment xlsx export failed: {e}");
+            PageError::status(tr, StatusCode::INTERNAL_SERVER_ERROR).into_response()
+        }
+    }
+}
+
+/// `POST /organisations/{id}/security/assessment.xlsx` (multipart field `file`, `?csrf=`):
+/// imports the spreadsheet of [`assessment_xlsx_export`] into the town. Every row is checked
+/// first; one error and nothing is stored.
+pub async fn assessment_xlsx_import(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Path(id): Path<i64>,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let org = OrgId(id);
+    match me.scope.access(org) {
+        None => return fail(tr, DomainError::NotFound),
+        Some(a) if a < Access::WriteTechnical || me.scope.read_only => {
+            return fail(tr, DomainError::Forbidden)
+        }
+        Some(_) => {}
+    }
+    let Some(lib) = library() else {
+        return unavailable(tr);
+    };
+    let Ok(mut mp) = mp else {
+        return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
+    };
+    let refuse = |e: UploadError| transfer_page(&state, tr, &me, org, None, Some(e));
+    let file = match file_field(&mut mp).await {
+        Ok(f) => f,
+        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
+            return refuse(UploadError::too_large("xlsx", tr, RESULTS_MAX)).await
+        }
+        Err(s) => return PageError::status(tr, s).into_response(),
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return refuse(UploadError::new("xlsx", tr.s("sec.x.err.empty").into())).await;
+    };
+    if bytes.len() > RESULTS_MAX {
+        return refuse(UploadError::too_large("xlsx", tr, RESULTS_MAX)).await;
+    }
+    let rows = match tokio::task::spawn_blocking(move || xlsx::read_sheet(tr, &bytes)).await {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(refusal)) => {
+            let lines = refusal.shown(tr);
+            return refuse(UploadError {
+                lines,
+                ..UploadError::new("xlsx", String::new())
+            })
+            .await;
+        }
+        Err(_) => return PageError::status(tr, StatusCode::INTERNAL_SERVER_ERROR).into_response(),
+    };
+    let objects: Vec<_> = match state.store.objects(&me.scope, org, None, false).await {
+        Ok(o) => o.into_iter().filter(|o| o.organisation_id == org).collect(),
+        Err(e) => return fail(tr, e),
+    };
+    // Which requirement ids the installation knows (one place, so it can grow).
+    let known = |id: &str| lib.find(id).map(|(_, r)| r.id.clone());
+    let answers = match xlsx::answers_from_rows(tr, &rows, known, &objects, today()) {
+        Ok(a) => a,
+        Err(refusal) => {
+            let lines = refusal.shown(tr);
+            return refuse(UploadError {
+                lines,
+                ..UploadError::new("xlsx", String::new())
+            })
+            .await;
+        }
+    };
+    let source = if name.trim().is_empty() {
+        "assessment.xlsx".to_string()
+    } else {
+        name.trim().chars().take(200).collect()
+    };
+    match state
+        .store
+        .import_answers(&me.scope, org, &source, &answers)
+        .await
+    {
+        Ok(_) => done(
+            &format!("/organisations/{id}/security/transfer"),
+            "msg.saved",
+        ),
+        Err(DomainError::Invalid(_)) => {
+            refuse(UploadError::new("xlsx", tr.s("sec.x.err.refused").into())).await
         }
         Err(e) => fail(tr, e),
     }
