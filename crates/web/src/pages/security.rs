@@ -96,15 +96,6 @@ pub(crate) fn routes() -> Routes {
             transfer::assessment_xlsx_import
                 .layer(DefaultBodyLimit::max(transfer::RESULTS_BODY_MAX)),
         )
-        .get(
-            "/organisations/{org_id}/security/assessment.xlsx",
-            transfer::assessment_xlsx_export,
-        )
-        .post(
-            "/organisations/{org_id}/security/assessment.xlsx",
-            transfer::assessment_xlsx_import
-                .layer(DefaultBodyLimit::max(transfer::RESULTS_BODY_MAX)),
-        )
         .get("/security", security_town::entry)
         .get("/verbuende/{verbund_id}/security", verbund::verbund)
         .post(
