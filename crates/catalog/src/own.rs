@@ -23,18 +23,17 @@ pub struct OwnRequirement {
     pub target_category: Option<String>,
 }
 
-/// The form's fields, as typed.
+/// The form's fields, as typed (a missing field is empty, and refused by [`Self::check`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
 pub struct OwnRequirementInput {
     pub code: String,
     pub practice: String,
     pub title: String,
     pub statement: String,
-    #[serde(default)]
     pub guidance: String,
     pub sec_level: String,
     pub effort_level: String,
-    #[serde(default)]
     pub target_category: String,
 }
 

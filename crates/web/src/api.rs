@@ -351,7 +351,10 @@ impl Modify for TokenAuth {
           crate::pages::inventory::api_get_object, crate::pages::inventory::api_update_object,
           crate::pages::inventory::api_delete_object, crate::pages::inventory::api_links,
           crate::pages::inventory::api_add_link, crate::pages::inventory::api_remove_link,
-          crate::pages::council::api_town_report, crate::pages::council::api_verbund_report),
+          crate::pages::council::api_town_report, crate::pages::council::api_verbund_report,
+          crate::pages::security::api::level, crate::pages::security::api::answers,
+          crate::pages::security::api::put_answer, crate::pages::security::api::measures,
+          crate::pages::security::api::heatmap),
     components(schemas(Problem, crate::error::ProblemField, OrganisationBody)),
     modifiers(&TokenAuth)
 )]

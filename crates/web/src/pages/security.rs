@@ -4,6 +4,7 @@
 
 use super::{security_catalog, security_measures, security_questionnaire, security_town};
 
+pub(crate) mod api;
 pub(crate) mod catalogs;
 pub(crate) mod transfer;
 pub(crate) mod verbund;
@@ -118,4 +119,9 @@ pub(crate) fn routes() -> Routes {
 
 pub(crate) fn api_routes() -> Routes {
     Routes::new(true, false)
+        .get("/api/v1/organisations/{org_id}/security", api::level)
+        .get("/api/v1/organisations/{org_id}/security/answers", api::answers)
+        .post("/api/v1/organisations/{org_id}/security/answers", api::put_answer)
+        .get("/api/v1/organisations/{org_id}/security/measures", api::measures)
+        .get("/api/v1/verbuende/{verbund_id}/security", api::heatmap)
 }

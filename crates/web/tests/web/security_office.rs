@@ -424,3 +424,162 @@ async fn an_imported_catalog_can_be_the_target() {
         "the Kommunale Basis is no longer the target"
     );
 }
+
+#[tokio::test]
+async fn security_level_through_the_api() {
+    use axum::http::Method;
+    let app = spawn_app().await;
+    let v = musterau(&app).await;
+    let a = app.org_id(TOWN_A).await;
+    let b = app.org_id(TOWN_B).await;
+    let other = app.org_id("Stadt Beispielstein").await;
+    // The office added one own requirement to the Verbund's target.
+    let office_scope = app.scope_of(OFFICE).await;
+    let own = stadtmauer_catalog::own::OwnRequirementInput {
+        code: "VB.1".into(),
+        practice: "DET".into(),
+        title: "Meldung an die ISB".into(),
+        statement: "Vorfälle MÜSSEN binnen 24 Stunden gemeldet werden.".into(),
+        guidance: String::new(),
+        sec_level: "normal-SdT".into(),
+        effort_level: "1".into(),
+        target_category: String::new(),
+    }
+    .check(&["DET"], |_| false)
+    .unwrap();
+    app.store
+        .save_own_requirement(&office_scope, v, None, &own)
+        .await
+        .unwrap();
+    let mut c = app.client();
+    c.bearer = Some(app.token_for(COORD_A, false).await);
+    let mut session = app.session_for(COORD_A).await;
+    session.get(&format!("/organisations/{a}/security")).await;
+    let r = session
+        .post(&format!("/organisations/{a}/security/finish"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let r = c.get(&format!("/api/v1/organisations/{a}/security")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let level = r.json();
+    assert_eq!(level["verbund_target"], "kommunale_basis");
+    let n = level["requirements"].as_u64().unwrap();
+    assert!(n > 100, "{level}");
+    // The office's own requirement is part of the town's target.
+    assert!(level["target_label"]
+        .as_str()
+        .unwrap()
+        .contains("eigene Anforderungen"));
+    assert!(!level["snapshots"].as_array().unwrap().is_empty());
+
+    // Record an answer; bad input is a problem document naming the field, and changes nothing.
+    let before = app.store.answers(&app.system().await, a).await.unwrap();
+    let r = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/organisations/{a}/security/answers"),
+            &serde_json::json!({"requirement_id": "VB.1", "status": "entbehrlich"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("reason"), "{}", r.body);
+    let r = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/organisations/{a}/security/answers"),
+            &serde_json::json!({"requirement_id": "NICHT.DA", "status": "ja"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .send(
+            Method::POST,
+            &format!("/api/v1/organisations/{a}/security/answers"),
+            Some("application/json"),
+            b"{\"requirement_id\": \"VB.1\",\n \"status\": }".to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("line 2, column"), "{}", r.body);
+    let forged = serde_json::json!({"requirement_id": "VB.1", "status": "ja", "evidence": [
+        {"kind": "file", "sha256": "ab".repeat(32), "size": "10", "media_type": "application/pdf", "name": "x.pdf"}]});
+    let r = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/organisations/{a}/security/answers"),
+            &forged,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a file not uploaded to the town"
+    );
+    assert_eq!(
+        app.store.answers(&app.system().await, a).await.unwrap(),
+        before
+    );
+    let r = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/organisations/{a}/security/answers"),
+            &serde_json::json!({"requirement_id": "VB.1", "status": "ja",
+                "evidence": [{"kind": "link", "url": "https://intranet.example/meldeweg"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let r = c
+        .get(&format!("/api/v1/organisations/{a}/security/answers"))
+        .await;
+    assert!(r.body.contains("\"VB.1\""));
+    let r = c
+        .get(&format!("/api/v1/organisations/{a}/security/measures"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json().is_array());
+
+    // Another town's data stays out of reach; a read-only token cannot write.
+    for path in [
+        format!("/api/v1/organisations/{b}/security"),
+        format!("/api/v1/organisations/{other}/security/answers"),
+        format!("/api/v1/organisations/{b}/security/measures"),
+    ] {
+        let r = c.get(&path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let r = c
+        .json(
+            Method::POST,
+            &format!("/api/v1/organisations/{b}/security/answers"),
+            &serde_json::json!({"requirement_id": "VB.1", "status": "ja"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let mut ro = app.client();
+    ro.bearer = Some(app.token_for(COORD_A, true).await);
+    let r = ro
+        .json(
+            Method::POST,
+            &format!("/api/v1/organisations/{a}/security/answers"),
+            &serde_json::json!({"requirement_id": "VB.1", "status": "nein"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The office reads the Verbund's heatmap; a coordinator sees only their own row.
+    let mut office = app.client();
+    office.bearer = Some(app.token_for(OFFICE, true).await);
+    let r = office.get(&format!("/api/v1/verbuende/{v}/security")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rows = r.json();
+    assert!(rows.as_array().unwrap().len() >= 10, "{rows}");
+    let r = c.get(&format!("/api/v1/verbuende/{v}/security")).await;
+    let mine = r.json();
+    assert!(mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|row| row["organisation_id"] == a.0));
+}
