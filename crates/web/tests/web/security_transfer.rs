@@ -1023,3 +1023,124 @@ async fn too_large_transfer_uploads_say_so() {
 fn stadtmauer_web_results_body_max() -> usize {
     16 * 1024 * 1024 + 64 * 1024
 }
+
+/// Answers to the Verbund's own requirements travel like catalog answers, in both formats.
+#[tokio::test]
+async fn own_requirements_travel_in_both_formats() {
+    let app = spawn_app().await;
+    let a = app.org_id(TOWN_A).await;
+    let b = app.org_id(TOWN_B).await;
+    let sys = app.system().await;
+    let v = app
+        .store
+        .organisation(&sys, a)
+        .await
+        .unwrap()
+        .verbund_id
+        .unwrap();
+    let office = app.scope_of(OFFICE).await;
+    let own = stadtmauer_catalog::own::OwnRequirementInput {
+        code: "VB.7".into(),
+        practice: "DET".into(),
+        title: "Meldung an die ISB".into(),
+        statement: "Vorfälle MÜSSEN binnen 24 Stunden gemeldet werden.".into(),
+        sec_level: "normal-SdT".into(),
+        effort_level: "1".into(),
+        ..Default::default()
+    }
+    .check(&["DET"], |_| false)
+    .unwrap();
+    app.store
+        .save_own_requirement(&office, v, None, &own)
+        .await
+        .unwrap();
+    let mut ca = app.session_for(COORD_A).await;
+    ca.get(&format!("/organisations/{a}/security")).await;
+    let r = ca
+        .post(
+            &format!("/organisations/{a}/security/answer"),
+            &[
+                ("requirement_id", "VB.7"),
+                ("status", "teilweise"),
+                ("note", "Meldeweg steht, Übung fehlt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let json = ca
+        .get(&format!(
+            "/organisations/{a}/security/assessment-results.json"
+        ))
+        .await;
+    let (status, xlsx) = raw_get(
+        &app,
+        COORD_A,
+        &format!("/organisations/{a}/security/assessment.xlsx"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut cb = app.session_for(COORD_B).await;
+    cb.get(&format!("/organisations/{b}/security/transfer"))
+        .await;
+    for (i, r) in [
+        upload(&mut cb, b, json.body.as_bytes()).await,
+        upload_xlsx(&mut cb, b, &xlsx).await,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "format {i}: {}", r.body);
+        let got = app.store.answers(&sys, b).await.unwrap();
+        let vb = got
+            .iter()
+            .find(|s| s.answer.requirement_id == "VB.7")
+            .unwrap_or_else(|| panic!("format {i}: VB.7 missing"));
+        assert_eq!(vb.answer.status, Status::Teilweise);
+        assert_eq!(
+            vb.answer.note.as_deref(),
+            Some("Meldeweg steht, Übung fehlt")
+        );
+    }
+}
+
+/// A cell Excel could not hold is refused with the requirement named, not a broken file.
+#[tokio::test]
+async fn assessment_xlsx_refuses_a_cell_longer_than_excel_allows() {
+    let app = spawn_app().await;
+    let a = app.org_id(TOWN_A).await;
+    let sys = app.system().await;
+    let req = basis_org_requirements(1).remove(0);
+    let links: Vec<EvidenceItem> = (0..20)
+        .map(|i| EvidenceItem {
+            evidence: Evidence::Link {
+                url: format!("https://intranet.example/{i}/{}", "x".repeat(2000)),
+            },
+            valid_until: None,
+        })
+        .collect();
+    app.store
+        .save_answer(
+            &sys,
+            a,
+            &Answer {
+                requirement_id: req.clone(),
+                object_id: None,
+                status: Status::Ja,
+                reason: None,
+                note: None,
+                responsible: None,
+                assessed_on: time::OffsetDateTime::now_utc().date(),
+                review_by: None,
+                evidence: links,
+            },
+        )
+        .await
+        .unwrap();
+    let mut c = app.session_for(COORD_A).await;
+    let r = c
+        .get(&format!("/organisations/{a}/security/assessment.xlsx"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("32.767 Zeichen"), "{}", r.body);
+    assert!(r.body.contains(&req));
+}

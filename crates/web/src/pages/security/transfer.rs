@@ -457,9 +457,19 @@ pub async fn results_export(
     }
 }
 
+async fn town_target_reqs(
+    state: &AppState,
+    scope: &Scope,
+    org: OrgId,
+) -> Result<TargetReqs, DomainError> {
+    let target = state.store.town_target(scope, org).await?;
+    TargetReqs::load(state, scope, org, &target).await
+}
+
 /// Turns a read assessment into answers for `org`; an error names the JSON path at fault.
 fn answers_from(
     lib: &Library,
+    set: &TargetReqs,
     a: &Assessment,
     objects: &HashMap<String, ObjectId>,
     at: time::Date,
@@ -468,7 +478,7 @@ fn answers_from(
     let mut out = Vec::new();
     for (i, x) in a.answers.iter().enumerate() {
         let p = format!("{F}[{i}]");
-        let Some((_, r)) = lib.find(&x.control_id) else {
+        let Some(r) = set.find(lib, &x.control_id) else {
             return Err(format!(
                 "{p}.target.target-id: unknown requirement {:?}",
                 x.control_id
@@ -693,7 +703,11 @@ pub async fn results_import(
         .filter(|o| o.organisation_id == org)
         .map(|o| (o.data.name.trim().to_string(), o.id))
         .collect();
-    let answers = match answers_from(lib, &a, &by_name, today()) {
+    let set = match town_target_reqs(&state, &me.scope, org).await {
+        Ok(s) => s,
+        Err(e) => return fail(tr, e),
+    };
+    let answers = match answers_from(lib, &set, &a, &by_name, today()) {
         Ok(x) => x,
         Err(e) => return refuse(UploadError::technical("json", e)).await,
     };
@@ -750,6 +764,15 @@ pub async fn assessment_xlsx_export(
         .filter(|x| x.organisation_id == o.id)
         .collect();
     let rows = xlsx::rows(&answers, &xlsx::object_labels(&own));
+    // Excel holds at most 32,767 characters per cell; say which answer is too long instead of
+    // writing a file Excel would refuse.
+    if let Some(r) = rows
+        .iter()
+        .find(|r| r.iter().any(|c| c.chars().count() > 32_767))
+    {
+        let e = tr.f("sec.xl.err.cell_too_long", &[("requirement", &r[0])]);
+        return transfer_page(&state, tr, &me, o.id, None, Some(UploadError::new("xlsx", e))).await;
+    }
     let info = [
         (tr.s("sec.xl.info.town"), o.name.trim().to_string()),
         (
@@ -835,8 +858,13 @@ pub async fn assessment_xlsx_import(
         Ok(o) => o.into_iter().filter(|o| o.organisation_id == org).collect(),
         Err(e) => return fail(tr, e),
     };
-    // Which requirement ids the installation knows (one place, so it can grow).
-    let known = |id: &str| lib.find(id).map(|(_, r)| r.id.clone());
+    // The requirements the town may answer: the shipped catalogs, its imported targets and the
+    // Verbund's own requirements.
+    let set = match town_target_reqs(&state, &me.scope, org).await {
+        Ok(s) => s,
+        Err(e) => return fail(tr, e),
+    };
+    let known = |id: &str| set.find(lib, id).map(|r| r.id.clone());
     let answers = match xlsx::answers_from_rows(tr, &rows, known, &objects, today()) {
         Ok(a) => a,
         Err(refusal) => {
