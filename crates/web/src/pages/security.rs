@@ -120,8 +120,17 @@ pub(crate) fn routes() -> Routes {
 pub(crate) fn api_routes() -> Routes {
     Routes::new(true, false)
         .get("/api/v1/organisations/{org_id}/security", api::level)
-        .get("/api/v1/organisations/{org_id}/security/answers", api::answers)
-        .post("/api/v1/organisations/{org_id}/security/answers", api::put_answer)
-        .get("/api/v1/organisations/{org_id}/security/measures", api::measures)
+        .get(
+            "/api/v1/organisations/{org_id}/security/answers",
+            api::answers,
+        )
+        .post(
+            "/api/v1/organisations/{org_id}/security/answers",
+            api::put_answer,
+        )
+        .get(
+            "/api/v1/organisations/{org_id}/security/measures",
+            api::measures,
+        )
         .get("/api/v1/verbuende/{verbund_id}/security", api::heatmap)
 }

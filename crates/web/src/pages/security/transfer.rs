@@ -771,7 +771,15 @@ pub async fn assessment_xlsx_export(
         .find(|r| r.iter().any(|c| c.chars().count() > 32_767))
     {
         let e = tr.f("sec.xl.err.cell_too_long", &[("requirement", &r[0])]);
-        return transfer_page(&state, tr, &me, o.id, None, Some(UploadError::new("xlsx", e))).await;
+        return transfer_page(
+            &state,
+            tr,
+            &me,
+            o.id,
+            None,
+            Some(UploadError::new("xlsx", e)),
+        )
+        .await;
     }
     let info = [
         (tr.s("sec.xl.info.town"), o.name.trim().to_string()),
