@@ -321,10 +321,13 @@ async fn office_plans_one_measure_for_several_towns() {
 }
 
 fn small_catalog() -> String {
-    let controls: Vec<String> = (1..=3)
-        .map(|i| {
+    let controls: Vec<String> = ["Datensicherungen", "Passwortrichtlinien", "Notfallübungen"]
+        .iter()
+        .enumerate()
+        .map(|(i, topic)| {
+            let i = i + 1;
             format!(
-                r#"{{"id":"land-{i}","title":"Landesanforderung {i}","parts":[{{"name":"statement","prose":"Die Kommune MUSS Punkt {i} erfüllen."}}]}}"#
+                r#"{{"id":"land-{i}","title":"Landesanforderung {i}","parts":[{{"name":"statement","prose":"Die Kommune MUSS {topic} regeln."}}]}}"#
             )
         })
         .collect();
@@ -350,6 +353,18 @@ async fn an_imported_catalog_can_be_the_target() {
         .await
         .unwrap();
     let code = Target::Imported(meta.id).code();
+
+    // Browsable and searchable like the shipped catalogs.
+    let mut reader = app.session_for(COORD_B).await;
+    let view = reader
+        .get(&format!(
+            "/catalog/imported/view?id={}&q=Notfall%C3%BCbung",
+            meta.id
+        ))
+        .await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(view.body.contains("1 von 3 Anforderungen"), "{}", view.body);
+    assert!(view.body.contains("land-3") && !view.body.contains(">land-1<"));
 
     let mut town = app.session_for(COORD_A).await;
     let page = town.get(&format!("/organisations/{a}/security")).await;

@@ -106,11 +106,18 @@ pub struct ImportedPage {
     pub c: Chrome,
     pub meta: CatalogRow,
     pub rows: Vec<ReqRow>,
+    pub id: i64,
+    pub q: String,
+    pub practices: Vec<crate::pages::security_town::Opt>,
+    pub found: String,
 }
 
 #[derive(serde::Deserialize)]
 pub struct ShowQuery {
     pub id: Option<String>,
+    /// Full-text search (German folding and stemming, as in the shipped catalogs).
+    pub q: Option<String>,
+    pub practice: Option<String>,
 }
 
 /// `GET /catalog/imported/view?id=N`: the requirements of one imported catalog (catalogs are
@@ -128,9 +135,53 @@ pub async fn show(
         Ok(x) => x,
         Err(e) => return fail(tr, e),
     };
-    let rows = cat
-        .requirements
-        .iter()
+    let q_text = q.q.as_deref().map(str::trim).unwrap_or("").to_string();
+    let practice = q
+        .practice
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| cat.practices.iter().any(|x| x.id == *p))
+        .map(str::to_string);
+    let selected: Vec<&stadtmauer_catalog::Requirement> = if q_text.is_empty() {
+        cat.requirements
+            .iter()
+            .filter(|r| practice.as_deref().is_none_or(|p| r.practice == p))
+            .collect()
+    } else {
+        let index = stadtmauer_catalog::search::SearchIndex::build(&cat);
+        let filter = stadtmauer_catalog::search::Filter {
+            practice: practice.clone(),
+            ..Default::default()
+        };
+        index
+            .search(&q_text, &filter, cat.requirements.len())
+            .iter()
+            .filter_map(|h| cat.get(&h.id))
+            .collect()
+    };
+    let mut practices = vec![crate::pages::security_town::Opt {
+        value: String::new(),
+        label: tr.s("sec.cat.any").to_string(),
+        selected: practice.is_none(),
+    }];
+    practices.extend(
+        cat.practices
+            .iter()
+            .map(|p| crate::pages::security_town::Opt {
+                value: p.id.clone(),
+                label: format!("{} – {}", p.id, p.title),
+                selected: practice.as_deref() == Some(p.id.as_str()),
+            }),
+    );
+    let found = tr.f(
+        "sec.ic.found",
+        &[
+            ("n", &selected.len().to_string()),
+            ("total", &cat.requirements.len().to_string()),
+        ],
+    );
+    let rows = selected
+        .into_iter()
         .map(|r| ReqRow {
             id: r.id.clone(),
             title: r.title.clone(),
@@ -142,6 +193,10 @@ pub async fn show(
         c: Chrome::new(tr, &me, meta.title.clone(), "catalog"),
         meta: row(tr, meta),
         rows,
+        id,
+        q: q_text,
+        practices,
+        found,
     })
 }
 
