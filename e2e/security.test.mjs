@@ -63,7 +63,7 @@ async function dashboardLevel(page) {
 async function heatmapRow(page) {
   await page.goto(url('/security'));
   await page.getByRole('heading', { level: 1 }).waitFor();
-  const row = page.locator('main table tbody tr', { hasText: TOWN });
+  const row = page.locator('section[aria-labelledby="heat-h"] table tbody tr', { hasText: TOWN });
   return (await row.innerText()).replace(/\s+/g, ' ').trim();
 }
 
@@ -132,6 +132,65 @@ test('s. coordinator answers ten questions, leaves, resumes and finishes; dashbo
     await screenshot(op, 'security-heatmap.png');
     assertNoBrowserErrors('sec-coordinator');
     assertNoBrowserErrors('sec-office');
+  } finally {
+    await coord.close();
+    await office.close();
+  }
+});
+
+test('s. office adds an own requirement and plans a shared measure; the town sees both', { timeout: 180_000 }, async () => {
+  const office = await newContext();
+  const coord = await newContext();
+  try {
+    const op = await newPage(office, 'sec-office-plans');
+    await logIn(op, OFFICE);
+    await op.goto(url('/security'));
+    await op.getByRole('heading', { level: 2, name: 'Eigene Anforderungen des Verbunds' }).waitFor();
+
+    // A refused form keeps the input and names the field; the page stays accessible.
+    await op.getByLabel('Kennung').fill('ASST.1.1.2');
+    await op.getByLabel('Titel', { exact: true }).fill('Meldung an die ISB');
+    await op.getByLabel('Anforderungstext').fill('Vorfälle MÜSSEN binnen 24 Stunden gemeldet werden.');
+    await op.getByRole('button', { name: 'Anforderung speichern' }).click();
+    await op.getByText('gehört schon zu einer Anforderung eines BSI-Katalogs').waitFor();
+    await axeCheck(op, 'Verbund security page with a refused form (office)');
+    await op.getByLabel('Kennung').fill('VB.2');
+    await Promise.all([
+      op.waitForURL((u) => u.searchParams.get('msg') === 'msg.saved'),
+      op.getByRole('button', { name: 'Anforderung speichern' }).click(),
+    ]);
+    await op.locator('section[aria-labelledby="own-h"] table', { hasText: 'VB.2' }).waitFor();
+
+    // One measure for the whole Verbund.
+    await op.getByLabel('Maßnahme', { exact: true }).fill('Notfallübung im Verbund');
+    await op.getByLabel('Frist').fill('2027-06-30');
+    await op.getByLabel('Priorität').selectOption('hoch');
+    await Promise.all([
+      op.waitForURL((u) => u.searchParams.get('msg') === 'msg.saved'),
+      op.getByRole('button', { name: 'Maßnahme planen' }).click(),
+    ]);
+    const shared = op.locator('section[aria-labelledby="shared-h"] tbody tr', { hasText: 'Notfallübung im Verbund' });
+    assert.match((await shared.innerText()).replace(/\s+/g, ' '), /0 \/ \d+/);
+    await axeCheck(op, 'Verbund security page with own requirements and shared measures (office)');
+    await screenshot(op, 'security-verbund-office.png');
+
+    // The coordinator finds the requirement in the town's list and the measure in the plan.
+    const page = await newPage(coord, 'sec-coordinator-plans');
+    await logIn(page, COORDINATOR);
+    await page.goto(url('/security'));
+    await page.getByRole('heading', { level: 1, name: 'Sicherheitsniveau' }).waitFor();
+    await page.getByRole('link', { name: 'VB.2', exact: true }).click();
+    await page.getByText('binnen 24 Stunden gemeldet').first().waitFor();
+    await page.goto(url('/security'));
+    await page.getByRole('link', { name: 'Realisierungsplan' }).first().click();
+    await page.getByText('Notfallübung im Verbund').first().waitFor();
+    await axeCheck(page, 'measures plan with a shared measure (coordinator)');
+    // The refused form answers 422 on purpose; nothing else may show up in the console.
+    const unexpected = run.browserErrors.filter(
+      (e) => e.page.startsWith('sec-office-plans') && !(e.page.endsWith('/security/requirements') && e.text.includes('422')),
+    );
+    assert.deepEqual(unexpected, [], 'console errors in sec-office-plans');
+    assertNoBrowserErrors('sec-coordinator-plans');
   } finally {
     await coord.close();
     await office.close();

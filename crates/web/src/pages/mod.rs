@@ -42,8 +42,13 @@ pub(crate) fn render(t: impl Template) -> Response {
 
 /// Post/redirect/get with a one-time message.
 pub(crate) fn done(path: &str, msg: &str) -> Response {
+    // The message goes into the query, before a `#fragment` if there is one.
+    let (path, fragment) = match path.split_once('#') {
+        Some((p, f)) => (p, format!("#{f}")),
+        None => (path, String::new()),
+    };
     let sep = if path.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{path}{sep}msg={msg}")).into_response()
+    Redirect::to(&format!("{path}{sep}msg={msg}{fragment}")).into_response()
 }
 
 /// Was this request sent by htmx (and wants a fragment)?
@@ -68,4 +73,23 @@ pub async fn not_found(tr: Tr, uri: Uri) -> Response {
 /// Turns a store error into a page.
 pub(crate) fn fail(tr: Tr, e: stadtmauer_core::DomainError) -> Response {
     PageError::domain(tr, e).into_response()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::done;
+
+    fn location(path: &str) -> String {
+        let r = done(path, "msg.saved");
+        r.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_message_goes_into_the_query_not_the_fragment() {
+        assert_eq!(location("/a"), "/a?msg=msg.saved");
+        assert_eq!(location("/a?x=1"), "/a?x=1&msg=msg.saved");
+        assert_eq!(location("/a#own-h"), "/a?msg=msg.saved#own-h");
+        assert_eq!(location("/a?x=1#f"), "/a?x=1&msg=msg.saved#f");
+    }
 }
