@@ -185,6 +185,10 @@ test('s. office adds an own requirement and plans a shared measure; the town see
     await page.getByRole('link', { name: 'Realisierungsplan' }).first().click();
     await page.getByText('Notfallübung im Verbund').first().waitFor();
     await axeCheck(page, 'measures plan with a shared measure (coordinator)');
+    await page.goto(url('/security'));
+    await page.getByRole('link', { name: 'Abdeckung ISO 27001 / IT-Grundschutz' }).click();
+    await page.getByRole('heading', { level: 2, name: 'ISO/IEC 27001:2022, Anhang A' }).waitFor();
+    await axeCheck(page, 'coverage of ISO 27001 (coordinator)');
     // The refused form answers 422 on purpose; nothing else may show up in the console.
     const unexpected = run.browserErrors.filter(
       (e) => e.page.startsWith('sec-office-plans') && !(e.page.endsWith('/security/requirements') && e.text.includes('422')),

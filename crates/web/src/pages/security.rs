@@ -6,6 +6,7 @@ use super::{security_catalog, security_measures, security_questionnaire, securit
 
 pub(crate) mod api;
 pub(crate) mod catalogs;
+pub(crate) mod coverage;
 pub(crate) mod transfer;
 pub(crate) mod verbund;
 use crate::routes::Routes;
@@ -71,6 +72,10 @@ pub(crate) fn routes() -> Routes {
         .get(
             "/organisations/{org_id}/security/transfer",
             transfer::transfer,
+        )
+        .get(
+            "/organisations/{org_id}/security/coverage",
+            coverage::page,
         )
         .get(
             "/organisations/{org_id}/security/soa.csv",

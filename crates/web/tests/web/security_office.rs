@@ -598,3 +598,86 @@ async fn security_level_through_the_api() {
         .iter()
         .all(|row| row["organisation_id"] == a.0));
 }
+
+/// "In welchem Umfang erfüllen wir ISO 27001?" — coverage through the BSI's mappings, with the
+/// relationship shown and requirements outside the target named but not counted.
+#[tokio::test]
+async fn coverage_of_iso_27001_and_it_grundschutz_through_the_mappings() {
+    let app = spawn_app().await;
+    let a = app.org_id(TOWN_A).await;
+    let shipped = stadtmauer_catalog::shipped().unwrap();
+    // An ISO control mapped to a requirement of the Kommunale Basis that concerns the town.
+    let basis = shipped.resolve_kommunale_basis().unwrap().catalog;
+    let (control, req, rel) = shipped
+        .iso_mapping
+        .entries
+        .iter()
+        .filter(|e| e.sources.len() == 1 && e.targets.len() == 1)
+        .find_map(|e| {
+            let r = basis.get(&e.targets[0])?;
+            (stadtmauer_catalog::applicability::concern(r)
+                == stadtmauer_catalog::applicability::Concern::Organisation)
+                .then(|| (e.sources[0].clone(), r.id.clone(), e.relationship.clone()))
+        })
+        .expect("an ISO control mapped to one organisation-wide Basis requirement");
+    let mut c = app.session_for(COORD_A).await;
+    let page = c
+        .get(&format!("/organisations/{a}/security/coverage"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("ISO/IEC 27001:2022, Anhang A"));
+    let row = |body: &str| {
+        let start = body
+            .find(&format!("<th scope=\"row\">{control}</th>"))
+            .unwrap_or_else(|| panic!("no row for {control}"));
+        let end = body[start..].find("</tr>").unwrap() + start;
+        body[start..end].to_string()
+    };
+    let before = row(&page.body);
+    assert!(
+        before.contains(&format!("security/requirement?id={req}")),
+        "{before}"
+    );
+    let label = match rel {
+        stadtmauer_catalog::mapping::Relationship::SubsetOf => "Teilmenge von",
+        stadtmauer_catalog::mapping::Relationship::EquivalentTo => "gleichwertig",
+        stadtmauer_catalog::mapping::Relationship::EqualTo => "gleich",
+        stadtmauer_catalog::mapping::Relationship::SupersetOf => "umfasst",
+        _ => "überschneidet sich mit",
+    };
+    assert!(
+        before.contains(&format!("({label})")),
+        "relationship shown: {before}"
+    );
+
+    c.post(
+        &format!("/organisations/{a}/security/answer"),
+        &[("requirement_id", &req), ("status", "ja")],
+    )
+    .await;
+    let after = row(&c
+        .get(&format!("/organisations/{a}/security/coverage"))
+        .await
+        .body);
+    assert!(after.contains("data-status=\"ja\""), "{after}");
+    assert_ne!(before, after);
+
+    let itgs = c
+        .get(&format!(
+            "/organisations/{a}/security/coverage?framework=itgs"
+        ))
+        .await;
+    assert_eq!(itgs.status, StatusCode::OK);
+    assert!(itgs.body.contains("IT-Grundschutz-Kompendium 2023"));
+    assert!(
+        itgs.body.contains("nicht im Zielniveau"),
+        "erhöht or Methodik requirements are named, not counted"
+    );
+
+    // Another town's coverage is not reachable.
+    let b = app.org_id(TOWN_B).await;
+    let r = c
+        .get(&format!("/organisations/{b}/security/coverage"))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
