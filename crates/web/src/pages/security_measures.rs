@@ -46,6 +46,7 @@ pub struct MeasuresPage {
     pub rows: Vec<MeasureRow>,
     pub statuses: Vec<(&'static str, &'static str)>,
     pub overdue: usize,
+    pub attribution: &'static str,
 }
 
 /// Days until the deadline of a derived measure, by priority.
@@ -108,6 +109,7 @@ pub async fn list(
             .map(|s| (s.as_str(), tr.s(s.label_key())))
             .collect(),
         overdue,
+        attribution: stadtmauer_catalog::ATTRIBUTION,
     })
 }
 

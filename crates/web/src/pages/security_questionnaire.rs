@@ -66,6 +66,7 @@ pub struct QuestionnairePage {
     pub finished: bool,
     pub progress_text: String,
     pub number_text: String,
+    pub attribution: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -156,6 +157,7 @@ pub async fn show(
         }),
         back: index.checked_sub(1).filter(|_| !session.is_finished()),
         finished: session.is_finished(),
+        attribution: stadtmauer_catalog::ATTRIBUTION,
         number_text: tr.f(
             "sec.q.number",
             &[

@@ -334,6 +334,7 @@ pub struct TownPage {
     pub status_opts: Vec<Opt>,
     pub rows: Vec<ReqRow>,
     pub total: usize,
+    pub attribution: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -483,6 +484,7 @@ pub async fn town(
         status_opts,
         total: reqs.len(),
         rows,
+        attribution: stadtmauer_catalog::ATTRIBUTION,
     };
     render(page)
 }
@@ -495,6 +497,7 @@ pub async fn imported_targets(state: &AppState, scope: &Scope) -> Vec<(i64, Stri
         .await
         .unwrap_or_default()
         .into_iter()
+        .filter(|c| !c.is_mapping())
         .map(|c| (c.id, format!("{} {}", c.title, c.version)))
         .collect()
 }

@@ -110,6 +110,16 @@ async fn office_adds_own_requirements_that_every_town_must_meet() {
     assert_eq!(total(&page.body), before + 1);
     assert!(page.body.contains("requirement?id=VB.1"));
     assert!(page.body.contains("eigene Anforderungen des Verbunds"));
+    assert!(
+        page.body.contains("CC BY-SA 4.0"),
+        "the list quotes the BSI's titles"
+    );
+    for path in ["questionnaire", "measures", "coverage"] {
+        let p = town
+            .get(&format!("/organisations/{a}/security/{path}"))
+            .await;
+        assert!(p.body.contains("CC BY-SA 4.0"), "attribution on {path}");
+    }
     let req = town
         .get(&format!("/organisations/{a}/security/requirement?id=VB.1"))
         .await;
