@@ -875,4 +875,71 @@ mod tests {
         assert!(read_sheet(tr, b"{\"a\":1}").is_err());
         assert!(read_sheet(tr, b"PK\x03\x04garbage").is_err());
     }
+
+    // Outside input: whatever a spreadsheet holds, reading it refuses or succeeds, never panics,
+    // and every refusal names where (bounded: 48 workbooks of up to 5 rows).
+    mod hostile {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+            #[test]
+            fn any_cells_are_read_or_refused_precisely(
+                cells in proptest::collection::vec(
+                    proptest::collection::vec(
+                        prop_oneof![
+                            Just(String::new()),
+                            Just("ja".to_string()),
+                            Just("entbehrlich".to_string()),
+                            Just("ASST.1.1.2".to_string()),
+                            Just("2026-02-30".to_string()),
+                            Just("stadtmauer:file:a%2:1 sha256=zz x".to_string()),
+                            Just("=HYPERLINK(\"x\")".to_string()),
+                            ".{0,30}",
+                        ],
+                        COLS,
+                    ),
+                    1..6,
+                )
+            ) {
+                let rows: Vec<[String; COLS]> = cells
+                    .into_iter()
+                    .map(|r| <[String; COLS]>::try_from(r).unwrap())
+                    .collect();
+                let bytes = workbook(&rows, &[]).unwrap();
+                let tr = Tr { lang: crate::i18n::Lang::De };
+                let sheet = read_sheet(tr, &bytes).unwrap();
+                let today = parse_date("2026-11-27").unwrap();
+                match answers_from_rows(
+                    tr,
+                    &sheet,
+                    |id| (id == "ASST.1.1.2").then(|| id.to_string()),
+                    &[],
+                    today,
+                ) {
+                    Ok(answers) => prop_assert!(answers.len() <= rows.len()),
+                    Err(Refusal(lines)) => {
+                        prop_assert!(!lines.is_empty());
+                        for l in &lines {
+                            prop_assert!(l.contains("Zeile") || l.contains("weitere"), "{}", l);
+                        }
+                    }
+                }
+            }
+
+            #[test]
+            fn any_bytes_are_refused_without_panic(
+                bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+                cut in 0usize..4096,
+            ) {
+                let tr = Tr { lang: crate::i18n::Lang::De };
+                prop_assert!(read_sheet(tr, &bytes).is_err());
+                // A real workbook cut short is refused too.
+                let whole = workbook(&[], &[]).unwrap();
+                let cut = cut.min(whole.len().saturating_sub(1));
+                prop_assert!(read_sheet(tr, &whole[..cut]).is_err());
+            }
+        }
+    }
 }
