@@ -51,8 +51,10 @@ async fn office_adds_own_requirements_that_every_town_must_meet() {
     let mut town = app.session_for(COORD_A).await;
     let before = total(&town.get(&format!("/organisations/{a}/security")).await.body);
 
-    // A coordinator may not add requirements to the Verbund's target.
-    town.get(&format!("/verbuende/{v}/security")).await;
+    // A coordinator sees the Verbund's page but may not add requirements to its target.
+    let vp = town.get(&format!("/verbuende/{v}/security")).await;
+    assert_eq!(vp.status, StatusCode::OK, "{}", vp.body);
+    assert!(!vp.body.contains("Eigene Anforderung hinzufügen"));
     let r = town
         .post(&format!("/verbuende/{v}/security/requirements"), OWN)
         .await;

@@ -207,9 +207,12 @@ async fn verbund_page(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
+    // The office's shared measures; a member town's coordinator does not see the office itself,
+    // and finds the shared measures in the town's own plan instead.
     let shared_list = match &office {
         Some(o) => match state.store.measures_owned_by(scope, o.id).await {
             Ok(m) => m,
+            Err(DomainError::NotFound) => vec![],
             Err(e) => return fail(tr, e),
         },
         None => vec![],
