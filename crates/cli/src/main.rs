@@ -65,7 +65,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Security catalogs: import an OSCAL 1.1 catalog or profile (`catalog import FILE`).
+    /// Security catalogs: import an OSCAL 1.1 catalog, profile or mapping collection
+    /// (`catalog import FILE`).
     Catalog {
         #[command(subcommand)]
         command: CatalogCommand,
@@ -79,8 +80,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum CatalogCommand {
-    /// Import an OSCAL 1.1 catalog or profile (JSON) beside the shipped catalogs; answers to
-    /// requirements whose text changed in a new version are flagged for review.
+    /// Import an OSCAL 1.1 catalog, profile or mapping collection (JSON) beside the shipped
+    /// catalogs; answers to requirements whose text changed in a new version are flagged for
+    /// review. A mapping collection must name at least one known requirement; it is shown on the
+    /// requirement pages and is never a target.
     Import { file: PathBuf },
 }
 
@@ -250,19 +253,23 @@ async fn run() -> anyhow::Result<()> {
             let c = store
                 .import_catalog(&scope, &name, &bytes)
                 .await
-                .map_err(|e| anyhow::anyhow!("catalog refused, nothing was stored: {e}"))?;
-            println!(
-                "Imported {} {:?} version {:?}: {} requirements{}; {} answer(s) flagged for review.",
-                c.kind,
-                c.title,
-                c.version,
-                c.requirements,
-                c.previous
-                    .as_deref()
-                    .map(|p| format!(", follows {p}"))
-                    .unwrap_or_default(),
-                c.flagged
-            );
+                .map_err(|e| anyhow::anyhow!("file refused, nothing was stored: {e}"))?;
+            let follows = c
+                .previous
+                .as_deref()
+                .map(|p| format!(", follows {p}"))
+                .unwrap_or_default();
+            if c.is_mapping() {
+                println!(
+                    "Imported mapping collection {:?} version {:?}: {} map(s){follows}.",
+                    c.title, c.version, c.requirements,
+                );
+            } else {
+                println!(
+                    "Imported {} {:?} version {:?}: {} requirements{follows}; {} answer(s) flagged for review.",
+                    c.kind, c.title, c.version, c.requirements, c.flagged
+                );
+            }
             Ok(())
         }
         Command::Feeds { command } => {

@@ -342,6 +342,64 @@ async fn users_from_the_command_line_and_a_newer_database_is_refused() {
     assert!(err.contains("newer"), "{err}");
 }
 
+/// `catalog import` takes a catalog and a mapping collection (to Kernel requirements), says what
+/// it stored, and refuses a mapping that names no known requirement, storing nothing.
+#[tokio::test]
+async fn catalog_import_takes_catalogs_and_mapping_collections() {
+    let db = empty_database().await;
+    let (ok, out, err) = stadtmauer(&db.url, &["migrate"]);
+    assert!(ok, "{out}{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let catalog = write(
+        "eigen.json",
+        r#"{"catalog":{"uuid":"u-eigen","metadata":{"title":"Eigener Katalog","version":"1","oscal-version":"1.1.2"},
+          "controls":[{"id":"EK.1","title":"Eins","parts":[{"name":"statement","prose":"Die Kommune MUSS."}]}]}}"#,
+    );
+    let (ok, out, err) = stadtmauer(&db.url, &["catalog", "import", &catalog]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Imported catalog \"Eigener Katalog\" version \"1\": 1 requirements"),
+        "{out}"
+    );
+    let map = |targets: [&str; 2]| {
+        format!(
+            r#"{{"mapping-collection":{{"uuid":"u-c5","metadata":{{"title":"C5 zu GS++","version":"1","oscal-version":"1.2.2"}},
+              "mappings":[{{"uuid":"m","source-resource":{{"type":"catalog","href":"c5.json"}},"target-resource":{{"type":"catalog","href":"kernel.json"}},
+              "maps":[{{"uuid":"a","relationship":"subset-of","sources":[{{"type":"control","id-ref":"OIS-01"}}],"targets":[{{"type":"control","id-ref":"{}"}}]}},
+                      {{"uuid":"b","relationship":"equivalent-to","sources":[{{"type":"control","id-ref":"OIS-02"}}],"targets":[{{"type":"control","id-ref":"{}"}}]}}]}}]}}}}"#,
+            targets[0], targets[1]
+        )
+    };
+    let unknown = write("unbekannt.json", &map(["XYZ.1", "XYZ.2"]));
+    let (ok, out, err) = stadtmauer(&db.url, &["catalog", "import", &unknown]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("file refused, nothing was stored: mapping-collection.mappings[0].maps[0]: no control named"),
+        "{err}"
+    );
+    let good = write("c5.json", &map(["ASST.1.1.2", "EK.1"]));
+    let (ok, out, err) = stadtmauer(&db.url, &["catalog", "import", &good]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Imported mapping collection \"C5 zu GS++\" version \"1\": 2 map(s)."),
+        "{out}"
+    );
+    let (ok, _, err) = stadtmauer(&db.url, &["catalog", "import", &good]);
+    assert!(!ok && err.contains("already imported"), "{err}");
+    let store = Store::connect(&db.url).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sec_catalog")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(n, 2);
+}
+
 #[test]
 fn architecture_names_every_crate() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -170,16 +170,21 @@ fn writable(scope: &Scope, org: OrgId, need: Access) -> Result<()> {
 }
 
 impl Store {
-    /// An imported target must name an imported catalog or profile.
+    /// An imported target must name an imported catalog or profile (a mapping collection has no
+    /// requirements of its own and is never a target).
     async fn check_target_exists(&self, t: Target) -> Result<()> {
         if let Target::Imported(id) = t {
-            let row = sqlx::query("SELECT id FROM sec_catalog WHERE id = $1")
+            let row = sqlx::query("SELECT kind FROM sec_catalog WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(internal)?;
-            if row.is_none() {
+            let Some(row) = row else {
                 return Err(DomainError::field("target", "err.choose_one"));
+            };
+            let kind: String = row.try_get("kind").map_err(internal)?;
+            if kind == KIND_MAPPING {
+                return Err(DomainError::field("target", "sec.err.target_mapping"));
             }
         }
         Ok(())
@@ -988,20 +993,25 @@ impl Store {
 // ---------------------------------------------------------------------------------------------
 
 use stadtmauer_catalog::catalog::Catalog;
-use stadtmauer_catalog::oscal::{self, Document, OscalError};
+use stadtmauer_catalog::mapping::MappingSet;
+use stadtmauer_catalog::oscal::{self, Document, MappingCollectionDoc, OscalError};
 use stadtmauer_catalog::versions::{carry_over, CarryOver};
 
-/// An imported catalog or profile (without its content).
+/// `sec_catalog.kind` of an imported mapping collection.
+pub const KIND_MAPPING: &str = "mapping";
+
+/// An imported catalog, profile or mapping collection (without its content).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImportedCatalog {
     pub id: i64,
-    /// `catalog` or `profile`.
+    /// `catalog`, `profile` or `mapping` (an OSCAL mapping collection, [`KIND_MAPPING`]).
     pub kind: String,
     pub uuid: String,
     pub title: String,
     pub version: String,
     pub file_name: String,
     pub sha256: String,
+    /// How many requirements it has (for a mapping collection: how many maps).
     pub requirements: i64,
     /// The version this one follows ("title version"), if an earlier one was known.
     pub previous: Option<String>,
@@ -1010,10 +1020,18 @@ pub struct ImportedCatalog {
     pub created_at: i64,
 }
 
+impl ImportedCatalog {
+    /// Is this a mapping collection (never a target, no requirements of its own)?
+    pub fn is_mapping(&self) -> bool {
+        self.kind == KIND_MAPPING
+    }
+}
+
 /// Why a catalog file was refused (nothing was stored).
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogImportError {
-    /// The file is not a usable OSCAL 1.1 catalog or profile; the message names the JSON path.
+    /// The file is not a usable OSCAL 1.1 catalog, profile or mapping collection; the message
+    /// names the JSON path.
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
@@ -1043,9 +1061,46 @@ pub fn may_import_catalogs(scope: &Scope) -> bool {
     !scope.read_only && (scope.admin || scope.managed_verbuende().next().is_some())
 }
 
+/// Parsed mapping collections by the SHA-256 of their file: the key is the content, so an entry
+/// can never be stale (a restore that puts other files under the same ids has other hashes).
+fn mapping_cache(
+) -> &'static std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<MappingSet>>> {
+    static CACHE: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<MappingSet>>>,
+    > = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The checks a mapping collection must pass beyond the OSCAL reader's (which checks ids):
+/// at least one map, and every map with at least one source and one target. Returns the JSON
+/// path of the first map.
+fn check_mapping_maps(m: &MappingCollectionDoc) -> std::result::Result<String, String> {
+    let mut first = None;
+    for (i, mp) in m.mappings.iter().enumerate() {
+        for (j, map) in mp.maps.iter().enumerate() {
+            let path = format!("mapping-collection.mappings[{i}].maps[{j}]");
+            if map.sources.is_empty() {
+                return Err(format!("{path}.sources: a map needs at least one source"));
+            }
+            if map.targets.is_empty() {
+                return Err(format!("{path}.targets: a map needs at least one target"));
+            }
+            first.get_or_insert(path);
+        }
+    }
+    first.ok_or_else(|| {
+        let path = if m.mappings.is_empty() {
+            "mapping-collection.mappings".to_string()
+        } else {
+            "mapping-collection.mappings[*].maps".to_string()
+        };
+        format!("{path}: the mapping collection contains no maps")
+    })
+}
+
 impl Store {
-    /// The imported catalogs and profiles, oldest first (catalog text is public: any signed-in
-    /// user may list them).
+    /// The imported catalogs, profiles and mapping collections, oldest first (catalog text is
+    /// public: any signed-in user may list them).
     pub async fn imported_catalogs(&self, _scope: &Scope) -> Result<Vec<ImportedCatalog>> {
         let rows = sqlx::query(&format!(
             "SELECT {CATALOG_COLUMNS} FROM sec_catalog ORDER BY id"
@@ -1056,16 +1111,18 @@ impl Store {
         rows.iter().map(catalog_row).collect()
     }
 
-    /// The requirement set of an imported catalog or profile.
+    /// The requirement set of an imported catalog or profile (`NotFound` for a mapping
+    /// collection: see [`Store::imported_mapping`]).
     pub async fn imported_catalog(
         &self,
         _scope: &Scope,
         id: i64,
     ) -> Result<(ImportedCatalog, Catalog)> {
         let row = sqlx::query(&format!(
-            "SELECT {CATALOG_COLUMNS}, resolved FROM sec_catalog WHERE id = $1"
+            "SELECT {CATALOG_COLUMNS}, resolved FROM sec_catalog WHERE id = $1 AND kind <> $2"
         ))
         .bind(id)
+        .bind(KIND_MAPPING)
         .fetch_optional(&self.pool)
         .await
         .map_err(internal)?
@@ -1077,8 +1134,81 @@ impl Store {
         ))
     }
 
-    /// Imports an OSCAL 1.1 catalog or profile (a profile is resolved against the shipped and the
-    /// imported catalogs). A later version of a known catalog (same uuid or title) is stored
+    /// The parsed mapping collection of a stored row (from the cache when its file was seen).
+    async fn mapping_set(&self, meta: &ImportedCatalog) -> Result<std::sync::Arc<MappingSet>> {
+        let cached = mapping_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&meta.sha256)
+            .cloned();
+        if let Some(set) = cached {
+            return Ok(set);
+        }
+        let row = sqlx::query("SELECT content FROM sec_catalog WHERE id = $1")
+            .bind(meta.id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?;
+        let content: String = row.try_get("content").map_err(internal)?;
+        let set = std::sync::Arc::new(
+            MappingSet::from_json(content.as_bytes()).map_err(|e| internal(e.to_string()))?,
+        );
+        mapping_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(meta.sha256.clone(), set.clone());
+        Ok(set)
+    }
+
+    /// One imported mapping collection with its maps (`NotFound` for a catalog or profile).
+    pub async fn imported_mapping(
+        &self,
+        _scope: &Scope,
+        id: i64,
+    ) -> Result<(ImportedCatalog, MappingSet)> {
+        let row = sqlx::query(&format!(
+            "SELECT {CATALOG_COLUMNS} FROM sec_catalog WHERE id = $1 AND kind = $2"
+        ))
+        .bind(id)
+        .bind(KIND_MAPPING)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(internal)?
+        .ok_or(DomainError::NotFound)?;
+        let meta = catalog_row(&row)?;
+        let set = self.mapping_set(&meta).await?;
+        Ok((meta, (*set).clone()))
+    }
+
+    /// Every imported mapping collection with its maps, oldest first (public like the catalogs).
+    pub async fn imported_mappings(
+        &self,
+        _scope: &Scope,
+    ) -> Result<Vec<(ImportedCatalog, MappingSet)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CATALOG_COLUMNS} FROM sec_catalog WHERE kind = $1 ORDER BY id"
+        ))
+        .bind(KIND_MAPPING)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(internal)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let meta = catalog_row(r)?;
+            let set = self.mapping_set(&meta).await?;
+            out.push((meta, (*set).clone()));
+        }
+        // Forget files that are no longer stored (after a restore).
+        mapping_cache()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|sha, _| out.iter().any(|(m, _)| &m.sha256 == sha));
+        Ok(out)
+    }
+
+    /// Imports an OSCAL 1.1 catalog, profile or mapping collection (a profile is resolved against
+    /// the shipped and the imported catalogs; a mapping collection must name at least one
+    /// requirement of them). A later version of a known catalog (same uuid or title) is stored
     /// beside the old one, and answers — in the towns the scope may write — to requirements whose
     /// statement changed are flagged "review". All or nothing, audited.
     pub async fn import_catalog(
@@ -1095,7 +1225,7 @@ impl Store {
         let shipped = stadtmauer_catalog::shipped().map_err(|e| internal(e.to_string()))?;
         let stored = self.imported_catalogs(scope).await?;
         let mut earlier: Vec<(ImportedCatalog, Catalog)> = Vec::new();
-        for c in &stored {
+        for c in stored.iter().filter(|c| !c.is_mapping()) {
             earlier.push(self.imported_catalog(scope, c.id).await?);
         }
         let (kind, cat) = match oscal::parse(bytes).map_err(refused)? {
@@ -1109,9 +1239,21 @@ impl Store {
                     .map_err(|e| CatalogImportError::Refused(format!("profile: {e}")))?;
                 ("profile", r.catalog)
             }
+            Document::MappingCollection(m) => {
+                let known: Vec<&Catalog> = [&shipped.kernel, &shipped.methodik, &shipped.risiko]
+                    .into_iter()
+                    .chain(earlier.iter().map(|(_, c)| c))
+                    .collect();
+                let old_mappings = [&shipped.iso_mapping, &shipped.itgs_mapping]
+                    .into_iter()
+                    .map(|s| (s.uuid.as_str(), s.title.as_str(), s.version.as_str()));
+                return self
+                    .import_mapping(scope, file_name, bytes, &m, &known, &stored, old_mappings)
+                    .await;
+            }
             other => {
                 return Err(refused(OscalError::WrongDocument {
-                    expected: "catalog or profile",
+                    expected: "catalog, profile or mapping-collection",
                     found: other.kind(),
                 }))
             }
@@ -1182,29 +1324,22 @@ impl Store {
             }
         }
         let resolved = serde_json::to_string(&cat).map_err(internal)?;
-        let previous = old.map(|o| format!("{} {}", o.title.trim(), o.version.trim()));
-        let file_name: String = file_name.trim().chars().take(200).collect();
+        let mut meta = ImportedCatalog {
+            id: 0,
+            kind: kind.to_string(),
+            uuid: cat.uuid.clone(),
+            title: cat.title.trim().to_string(),
+            version: cat.version.trim().to_string(),
+            file_name: file_name.trim().chars().take(200).collect(),
+            sha256,
+            requirements: cat.requirements.len() as i64,
+            previous: old.map(|o| format!("{} {}", o.title.trim(), o.version.trim())),
+            flagged: review.len() as i64,
+            created_at: now(),
+        };
         let mut w = self.begin_write(scope).await?;
-        let row = sqlx::query(
-            "INSERT INTO sec_catalog (kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, \
-             content, resolved, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(kind)
-        .bind(&cat.uuid)
-        .bind(cat.title.trim())
-        .bind(cat.version.trim())
-        .bind(&file_name)
-        .bind(&sha256)
-        .bind(cat.requirements.len() as i64)
-        .bind(previous.clone())
-        .bind(review.len() as i64)
-        .bind(content)
-        .bind(&resolved)
-        .bind(now())
-        .fetch_one(&mut *w.tx)
-        .await
-        .map_err(internal)?;
-        let id: i64 = row.try_get(0).map_err(internal)?;
+        meta.id = insert_imported(&mut w, &meta, content, &resolved).await?;
+        let id = meta.id;
         let mut per_org: std::collections::BTreeMap<i64, Vec<&str>> = Default::default();
         for (o, req) in &review {
             sqlx::query(
@@ -1217,19 +1352,6 @@ impl Store {
             .map_err(internal)?;
             per_org.entry(*o).or_default().push(req);
         }
-        let meta = ImportedCatalog {
-            id,
-            kind: kind.to_string(),
-            uuid: cat.uuid.clone(),
-            title: cat.title.trim().to_string(),
-            version: cat.version.trim().to_string(),
-            file_name,
-            sha256,
-            requirements: cat.requirements.len() as i64,
-            previous,
-            flagged: review.len() as i64,
-            created_at: now(),
-        };
         w.audit(
             None,
             "import",
@@ -1253,6 +1375,141 @@ impl Store {
         w.commit().await?;
         Ok(meta)
     }
+
+    /// The mapping-collection half of [`Store::import_catalog`]: at least one map, and at least
+    /// one control it names (source or target) must be a requirement of `known` (the shipped
+    /// Kernel, Methodik and Risiko, and the imported catalogs and profiles). Stored with kind
+    /// `mapping`, its number of maps as `requirements`, and no answer is flagged.
+    #[allow(clippy::too_many_arguments)]
+    async fn import_mapping<'a>(
+        &self,
+        scope: &Scope,
+        file_name: &str,
+        bytes: &[u8],
+        doc: &MappingCollectionDoc,
+        known: &[&Catalog],
+        stored: &[ImportedCatalog],
+        shipped_mappings: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> std::result::Result<ImportedCatalog, CatalogImportError> {
+        use sha2::Digest as _;
+        let first = check_mapping_maps(doc).map_err(CatalogImportError::Refused)?;
+        let set = MappingSet::from_doc(doc);
+        let is_known = |id: &String| known.iter().any(|c| c.get(id).is_some());
+        let mut known_ids: Vec<&String> = set
+            .entries
+            .iter()
+            .flat_map(|e| e.sources.iter().chain(e.targets.iter()))
+            .filter(|id| is_known(id))
+            .collect();
+        known_ids.sort();
+        known_ids.dedup();
+        if known_ids.is_empty() {
+            return Err(CatalogImportError::Refused(format!(
+                "{first}: no control named by the mapping collection (sources or targets) is a requirement \
+                 of the shipped Grundschutz++ catalogs (Kernel, Methodik, Risiko) or of an imported catalog or profile"
+            )));
+        }
+        let content = std::str::from_utf8(bytes)
+            .map_err(|e| CatalogImportError::Refused(format!("not UTF-8: {e}")))?;
+        let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+        if let Some(same) = stored.iter().find(|c| c.sha256 == sha256) {
+            return Err(CatalogImportError::Refused(format!(
+                "this file was already imported as {:?} version {:?}",
+                same.title, same.version
+            )));
+        }
+        let title = set.title.trim();
+        let version = set.version.trim();
+        // The earlier version: the latest imported mapping collection with the same uuid or
+        // title, else a shipped one.
+        let same = |uuid: &str, t: &str| uuid == set.uuid || t.trim() == title;
+        let old: Option<(String, String)> = stored
+            .iter()
+            .rev()
+            .filter(|c| c.is_mapping())
+            .find(|c| same(&c.uuid, &c.title))
+            .map(|c| (c.title.clone(), c.version.clone()))
+            .or_else(|| {
+                let mut shipped_mappings = shipped_mappings;
+                shipped_mappings
+                    .find(|(u, t, _)| same(u, t))
+                    .map(|(_, t, v)| (t.trim().to_string(), v.trim().to_string()))
+            });
+        if old.as_ref().is_some_and(|(_, v)| v == version) {
+            return Err(CatalogImportError::Refused(format!(
+                "mapping-collection.metadata.version: version {version:?} of {title:?} is already known; \
+                 a new version needs a new metadata.version"
+            )));
+        }
+        let hrefs = |f: fn(&stadtmauer_catalog::mapping::MapEntry) -> &String| {
+            let mut v: Vec<&String> = set.entries.iter().map(f).collect();
+            v.sort();
+            v.dedup();
+            v.into_iter().cloned().collect::<Vec<String>>()
+        };
+        let resolved = json!({
+            "maps": set.entries.len(),
+            "known_ids": known_ids.len(),
+            "source_catalogs": hrefs(|e| &e.source_catalog),
+            "target_catalogs": hrefs(|e| &e.target_catalog),
+        })
+        .to_string();
+        let mut meta = ImportedCatalog {
+            id: 0,
+            kind: KIND_MAPPING.to_string(),
+            uuid: set.uuid.clone(),
+            title: title.to_string(),
+            version: version.to_string(),
+            file_name: file_name.trim().chars().take(200).collect(),
+            sha256,
+            requirements: set.entries.len() as i64,
+            previous: old.map(|(t, v)| format!("{t} {v}")),
+            flagged: 0,
+            created_at: now(),
+        };
+        let mut w = self.begin_write(scope).await?;
+        meta.id = insert_imported(&mut w, &meta, content, &resolved).await?;
+        w.audit(
+            None,
+            "import",
+            "security_catalog",
+            meta.id,
+            None,
+            Some(json!(meta)),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(meta)
+    }
+}
+
+/// Inserts an imported file's row; returns its id.
+async fn insert_imported(
+    w: &mut crate::WriteTx<'_>,
+    meta: &ImportedCatalog,
+    content: &str,
+    resolved: &str,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO sec_catalog (kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, \
+         content, resolved, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(&meta.kind)
+    .bind(&meta.uuid)
+    .bind(&meta.title)
+    .bind(&meta.version)
+    .bind(&meta.file_name)
+    .bind(&meta.sha256)
+    .bind(meta.requirements)
+    .bind(meta.previous.clone())
+    .bind(meta.flagged)
+    .bind(content)
+    .bind(resolved)
+    .bind(meta.created_at)
+    .fetch_one(&mut *w.tx)
+    .await
+    .map_err(internal)?;
+    row.try_get(0).map_err(internal)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,18 +1,20 @@
 //! The Grundschutz++ catalog pages: browse and search the shipped catalogs (German full text,
 //! filters by practice, sec_level, effort level, tag and modal verb) and read one requirement with
 //! its statement, guidance and the ISO 27001 / IT-Grundschutz 2023 equivalents, each with the
-//! mapping's relationship as stated. The BSI attribution (CC BY-SA 4.0) is on every page.
+//! mapping's relationship as stated, and the correspondences of every imported mapping collection
+//! that names it. The BSI attribution (CC BY-SA 4.0) is on every page.
 //!
 //! The shipped files are parsed once per process ([`library`]) and kept in memory: about 900
 //! short requirements, searched by `stadtmauer_catalog::search` in well under a millisecond.
 
-use super::render;
+use super::{fail, render};
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::view::Chrome;
+use crate::AppState;
 use askama::Template;
-use axum::extract::Query;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -393,6 +395,15 @@ pub struct MapRow {
     pub others: Vec<(String, String)>,
     pub relationship: &'static str,
     pub code: String,
+    /// The other side's catalog as the mapping names it (href).
+    pub other_catalog: String,
+}
+
+/// The correspondences of one imported mapping collection that names the requirement.
+pub struct ImportedMap {
+    /// "title version (importierte Zuordnung)".
+    pub heading: String,
+    pub rows: Vec<MapRow>,
 }
 
 pub struct Fact {
@@ -414,6 +425,7 @@ pub struct RequirementPage {
     pub related: Vec<(String, String)>,
     pub iso: Vec<MapRow>,
     pub itgs: Vec<MapRow>,
+    pub imported: Vec<ImportedMap>,
     pub attribution: &'static str,
 }
 
@@ -425,18 +437,44 @@ fn paragraphs(s: &str) -> Vec<String> {
         .collect()
 }
 
+fn map_row(tr: Tr, c: Correspondence, title_of: &impl Fn(&str) -> String) -> MapRow {
+    MapRow {
+        others: c.other.iter().map(|o| (o.clone(), title_of(o))).collect(),
+        relationship: tr.s(c.relationship.label_key()),
+        code: c.relationship.as_str().to_string(),
+        other_catalog: c.other_catalog,
+    }
+}
+
 fn map_rows(tr: Tr, set: &MappingSet, id: &str, title_of: impl Fn(&str) -> String) -> Vec<MapRow> {
     set.from_target(id)
         .into_iter()
-        .map(|c: Correspondence| MapRow {
-            others: c.other.iter().map(|o| (o.clone(), title_of(o))).collect(),
-            relationship: tr.s(c.relationship.label_key()),
-            code: c.relationship.as_str().to_string(),
-        })
+        .map(|c| map_row(tr, c, &title_of))
         .collect()
 }
 
-pub async fn requirement(tr: Tr, me: CurrentUser, Query(q): Query<ReqQuery>) -> Response {
+/// What an imported mapping collection says about requirement `id`, stated from the
+/// requirement's side: as a target the relationship is inverted (`from_target`), as a source it
+/// stands as written (`from_source`).
+fn imported_rows(tr: Tr, lib: &Library, set: &MappingSet, id: &str) -> Vec<MapRow> {
+    let title_of = |o: &str| {
+        lib.find(o)
+            .map(|(_, r)| r.title.clone())
+            .unwrap_or_default()
+    };
+    set.from_target(id)
+        .into_iter()
+        .chain(set.from_source(id))
+        .map(|c| map_row(tr, c, &title_of))
+        .collect()
+}
+
+pub async fn requirement(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Query(q): Query<ReqQuery>,
+) -> Response {
     let Some(lib) = library() else {
         return unavailable(tr);
     };
@@ -530,6 +568,22 @@ pub async fn requirement(tr: Tr, me: CurrentUser, Query(q): Query<ReqQuery>) -> 
             .unwrap_or_default()
     });
     let itgs = map_rows(tr, &lib.shipped.itgs_mapping, &r.id, |_| String::new());
+    let imported = match state.store.imported_mappings(&me.scope).await {
+        Ok(sets) => sets
+            .iter()
+            .filter_map(|(meta, set)| {
+                let rows = imported_rows(tr, lib, set, &r.id);
+                (!rows.is_empty()).then(|| ImportedMap {
+                    heading: tr.f(
+                        "sec.cat.imported_mapping",
+                        &[("name", &format!("{} {}", meta.title, meta.version))],
+                    ),
+                    rows,
+                })
+            })
+            .collect(),
+        Err(e) => return fail(tr, e),
+    };
     let related = r
         .relations
         .iter()
@@ -550,6 +604,7 @@ pub async fn requirement(tr: Tr, me: CurrentUser, Query(q): Query<ReqQuery>) -> 
         related,
         iso,
         itgs,
+        imported,
         attribution: ATTRIBUTION,
     };
     render(page)

@@ -1,7 +1,9 @@
-//! Imported OSCAL catalogs and profiles: the list beside the shipped catalogs, one imported
-//! catalog's requirements, and the upload (office officers and administrators). A later version
-//! of a known catalog is stored beside the old one; answers whose requirement text changed are
-//! flagged "review" (shown on the assessment pages).
+//! Imported OSCAL catalogs, profiles and mapping collections: the list beside the shipped
+//! catalogs, one imported catalog's requirements or one mapping collection's maps, and the upload
+//! (office officers and administrators). A later version of a known catalog is stored beside the
+//! old one; answers whose requirement text changed are flagged "review" (shown on the assessment
+//! pages). A mapping collection is never a target; its correspondences appear on the requirement
+//! pages of the shipped catalogs.
 
 use super::transfer::{file_field, UploadError};
 use crate::auth::CurrentUser;
@@ -14,6 +16,7 @@ use askama::Template;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use stadtmauer_catalog::mapping::MappingSet;
 use stadtmauer_core::DomainError;
 use stadtmauer_store::security::{may_import_catalogs, CatalogImportError, ImportedCatalog};
 
@@ -25,6 +28,8 @@ const CATALOG_FILE_MAX: usize = stadtmauer_catalog::oscal::MAX_BYTES;
 pub struct CatalogRow {
     pub id: i64,
     pub kind: &'static str,
+    /// A mapping collection: `requirements` counts its maps.
+    pub is_mapping: bool,
     pub title: String,
     pub version: String,
     pub file_name: String,
@@ -45,11 +50,14 @@ pub struct CatalogsPage {
 fn row(tr: Tr, c: ImportedCatalog) -> CatalogRow {
     CatalogRow {
         id: c.id,
-        kind: tr.s(if c.kind == "profile" {
+        kind: tr.s(if c.is_mapping() {
+            "sec.ic.kind_mapping"
+        } else if c.kind == "profile" {
             "sec.ic.kind_profile"
         } else {
             "sec.ic.kind_catalog"
         }),
+        is_mapping: c.is_mapping(),
         title: c.title,
         version: c.version,
         file_name: c.file_name,
@@ -72,7 +80,7 @@ async fn page(
     };
     let status = error.as_ref().map(|e| e.status);
     let p = CatalogsPage {
-        c: Chrome::new(tr, me, tr.s("sec.ic.title"), "catalog").with_flash(msg),
+        c: Chrome::new(tr, me, tr.s("sec.ic.title_all"), "catalog").with_flash(msg),
         rows: list.into_iter().map(|c| row(tr, c)).collect(),
         can_import: may_import_catalogs(&me.scope),
         error,
@@ -110,6 +118,89 @@ pub struct ImportedPage {
     pub q: String,
     pub practices: Vec<crate::pages::security_town::Opt>,
     pub found: String,
+    /// For a mapping collection: its maps by (source catalog, target catalog), instead of
+    /// requirements and search.
+    pub maps: Vec<MapGroup>,
+}
+
+/// A control named by a map; `href` when it is a requirement of the shipped catalogs.
+pub struct Ctl {
+    pub id: String,
+    pub href: Option<String>,
+}
+
+/// One map of a mapping collection: "sources relationship targets".
+pub struct MapViewRow {
+    pub sources: Vec<Ctl>,
+    pub relationship: &'static str,
+    pub code: String,
+    pub targets: Vec<Ctl>,
+}
+
+/// The maps between one source catalog and one target catalog (as the file names them).
+pub struct MapGroup {
+    pub heading: String,
+    pub rows: Vec<MapViewRow>,
+}
+
+fn ctl(id: &str) -> Ctl {
+    let known = crate::pages::security_catalog::library().is_some_and(|l| l.find(id).is_some());
+    Ctl {
+        id: id.to_string(),
+        // Shipped ids are plain (letters, digits, dots, dashes): no URL encoding needed.
+        href: known.then(|| format!("/catalog/requirement?id={id}")),
+    }
+}
+
+fn map_groups(tr: Tr, set: &MappingSet) -> Vec<MapGroup> {
+    let mut groups: Vec<(String, String, Vec<MapViewRow>)> = Vec::new();
+    for e in &set.entries {
+        let row = MapViewRow {
+            sources: e.sources.iter().map(|s| ctl(s)).collect(),
+            relationship: tr.s(e.relationship.label_key()),
+            code: e.relationship.as_str().to_string(),
+            targets: e.targets.iter().map(|t| ctl(t)).collect(),
+        };
+        match groups
+            .iter_mut()
+            .find(|(s, t, _)| *s == e.source_catalog && *t == e.target_catalog)
+        {
+            Some((_, _, rows)) => rows.push(row),
+            None => groups.push((
+                e.source_catalog.clone(),
+                e.target_catalog.clone(),
+                vec![row],
+            )),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(source, target, rows)| MapGroup {
+            heading: tr.f(
+                "sec.ic.map_group",
+                &[("source", &source), ("target", &target)],
+            ),
+            rows,
+        })
+        .collect()
+}
+
+/// `GET /catalog/imported/view?id=N` for a mapping collection: its maps.
+async fn show_mapping(state: &AppState, tr: Tr, me: &CurrentUser, id: i64) -> Response {
+    let (meta, set) = match state.store.imported_mapping(&me.scope, id).await {
+        Ok(x) => x,
+        Err(e) => return fail(tr, e),
+    };
+    render(ImportedPage {
+        c: Chrome::new(tr, me, meta.title.clone(), "catalog"),
+        meta: row(tr, meta),
+        rows: Vec::new(),
+        id,
+        q: String::new(),
+        practices: Vec::new(),
+        found: String::new(),
+        maps: map_groups(tr, &set),
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -120,8 +211,8 @@ pub struct ShowQuery {
     pub practice: Option<String>,
 }
 
-/// `GET /catalog/imported/view?id=N`: the requirements of one imported catalog (catalogs are
-/// the installation's, not a town's).
+/// `GET /catalog/imported/view?id=N`: the requirements of one imported catalog, or the maps of
+/// one imported mapping collection (catalogs are the installation's, not a town's).
 pub async fn show(
     State(state): State<AppState>,
     tr: Tr,
@@ -133,6 +224,8 @@ pub async fn show(
     };
     let (meta, cat) = match state.store.imported_catalog(&me.scope, id).await {
         Ok(x) => x,
+        // Not a catalog or profile: a mapping collection, or nothing.
+        Err(DomainError::NotFound) => return show_mapping(&state, tr, &me, id).await,
         Err(e) => return fail(tr, e),
     };
     let q_text = q.q.as_deref().map(str::trim).unwrap_or("").to_string();
@@ -197,10 +290,12 @@ pub async fn show(
         q: q_text,
         practices,
         found,
+        maps: Vec::new(),
     })
 }
 
-/// `POST /catalog/imported` (multipart, `?csrf=`): imports a catalog or profile, all or nothing.
+/// `POST /catalog/imported` (multipart, `?csrf=`): imports a catalog, profile or mapping
+/// collection, all or nothing.
 pub async fn upload(
     State(state): State<AppState>,
     tr: Tr,
