@@ -13,13 +13,25 @@ use stadtmauer_core::DomainError;
 pub struct PageError {
     tr: Tr,
     status: StatusCode,
+    /// Field messages (i18n keys) of refused input, shown on the page.
+    details: Vec<&'static str>,
 }
 
 impl PageError {
     pub fn status(tr: Tr, status: StatusCode) -> PageError {
-        PageError { tr, status }
+        PageError {
+            tr,
+            status,
+            details: vec![],
+        }
     }
     pub fn domain(tr: Tr, e: DomainError) -> PageError {
+        let details = match &e {
+            DomainError::Invalid(f) | DomainError::Conflict(f) => {
+                f.0.iter().map(|x| x.message).collect()
+            }
+            _ => vec![],
+        };
         let status = match e {
             DomainError::NotFound => StatusCode::NOT_FOUND,
             DomainError::Forbidden => StatusCode::FORBIDDEN,
@@ -30,7 +42,11 @@ impl PageError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        PageError { tr, status }
+        PageError {
+            tr,
+            status,
+            details,
+        }
     }
 }
 
@@ -49,6 +65,7 @@ impl IntoResponse for PageError {
             c: Chrome::anonymous(self.tr, ""),
             code: self.status.as_u16(),
             message: key,
+            details: self.details,
         };
         match page.render() {
             Ok(html) => (self.status, Html(html)).into_response(),

@@ -91,6 +91,8 @@ pub struct ErrorPage {
     pub c: Chrome,
     pub code: u16,
     pub message: &'static str,
+    /// The field messages of refused input (i18n keys), when the refusal names them.
+    pub details: Vec<&'static str>,
 }
 
 #[derive(Template)]

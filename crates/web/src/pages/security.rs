@@ -73,10 +73,7 @@ pub(crate) fn routes() -> Routes {
             "/organisations/{org_id}/security/transfer",
             transfer::transfer,
         )
-        .get(
-            "/organisations/{org_id}/security/coverage",
-            coverage::page,
-        )
+        .get("/organisations/{org_id}/security/coverage", coverage::page)
         .get(
             "/organisations/{org_id}/security/soa.csv",
             transfer::soa_csv_export,

@@ -428,6 +428,11 @@ async fn an_imported_catalog_can_be_the_target() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("Bitte einen Eintrag aus der Liste wählen."),
+        "the refusal says why: {}",
+        r.body
+    );
 
     // The office makes it the Verbund's uniform target.
     let mut office = app.session_for(OFFICE).await;
@@ -685,6 +690,39 @@ async fn coverage_of_iso_27001_and_it_grundschutz_through_the_mappings() {
         itgs.body.contains("nicht im Zielniveau"),
         "erhöht or Methodik requirements are named, not counted"
     );
+
+    // An imported mapping collection is a framework too, read from either side.
+    let json = format!(
+        r#"{{"mapping-collection":{{"uuid":"mc-c5","metadata":{{"title":"C5 zu Grundschutz++","version":"1","oscal-version":"1.1.2"}},"mappings":[{{"uuid":"m-1","source-resource":{{"type":"catalog","href":"c5.json"}},"target-resource":{{"type":"catalog","href":"gspp.json"}},"maps":[{{"uuid":"map-1","relationship":"subset-of","sources":[{{"type":"control","id-ref":"C5-OIS-01"}}],"targets":[{{"type":"control","id-ref":"{req}"}}]}}]}},{{"uuid":"m-2","source-resource":{{"type":"catalog","href":"gspp.json"}},"target-resource":{{"type":"catalog","href":"c5.json"}},"maps":[{{"uuid":"map-2","relationship":"subset-of","sources":[{{"type":"control","id-ref":"{req}"}}],"targets":[{{"type":"control","id-ref":"C5-OIS-02"}}]}}]}}]}}}}"#
+    );
+    let office = app.scope_of(OFFICE).await;
+    let meta = app
+        .store
+        .import_catalog(&office, "c5.json", json.as_bytes())
+        .await
+        .unwrap();
+    let page = c
+        .get(&format!(
+            "/organisations/{a}/security/coverage?framework=mapping:{}",
+            meta.id
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("C5 zu Grundschutz++ 1"), "{}", page.body);
+    let c5 = |control: &str| {
+        let start = page
+            .body
+            .find(&format!("<th scope=\"row\">{control}</th>"))
+            .unwrap_or_else(|| panic!("no row for {control}"));
+        let end = page.body[start..].find("</tr>").unwrap() + start;
+        page.body[start..end].to_string()
+    };
+    assert!(c5("C5-OIS-01").contains("(Teilmenge von)"));
+    assert!(
+        c5("C5-OIS-02").contains("(umfasst)"),
+        "stated from the control's side"
+    );
+    assert!(c5("C5-OIS-02").contains("100 %"));
 
     // Another town's coverage is not reachable.
     let b = app.org_id(TOWN_B).await;

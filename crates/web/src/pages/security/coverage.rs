@@ -38,19 +38,27 @@ fn relationship(r: &MapRel) -> Option<Relationship> {
     }
 }
 
-/// Every (control, requirement) pair of a mapping collection whose source is the other
-/// framework and whose targets are Grundschutz++ requirements.
-pub fn mapping_refs(m: &MappingSet) -> Vec<MappingRef> {
+/// Every (control, requirement) pair of a mapping collection, stated as "control REL
+/// requirement": a map whose target is a requirement (`is_requirement`) as written, one whose
+/// source is a requirement the other way round (A ⊂ B is B ⊃ A).
+pub fn mapping_refs(m: &MappingSet, is_requirement: impl Fn(&str) -> bool) -> Vec<MappingRef> {
     let mut out = Vec::new();
     for e in &m.entries {
-        let Some(rel) = relationship(&e.relationship) else {
-            continue;
-        };
         for s in &e.sources {
             for t in &e.targets {
+                let (control, req, rel) = if is_requirement(t) {
+                    (s, t, e.relationship.clone())
+                } else if is_requirement(s) {
+                    (t, s, e.relationship.inverse())
+                } else {
+                    continue;
+                };
+                let Some(rel) = relationship(&rel) else {
+                    continue;
+                };
                 out.push(MappingRef {
-                    control: s.clone(),
-                    requirement_id: t.clone(),
+                    control: control.clone(),
+                    requirement_id: req.clone(),
                     relationship: rel,
                 });
             }
@@ -92,7 +100,7 @@ pub struct CoveragePage {
 
 #[derive(Deserialize, Default)]
 pub struct CoverageQuery {
-    /// `iso` (default) or `itgs`.
+    /// `iso` (default), `itgs`, or `mapping:<id>` (an imported mapping collection).
     pub framework: Option<String>,
 }
 
@@ -124,25 +132,44 @@ pub async fn page(
             .into_iter()
             .map(|s| s.answer)
             .collect();
-        Ok::<_, DomainError>((o, set, objects, answers))
+        let imported = state.store.imported_mappings(scope).await?;
+        Ok::<_, DomainError>((o, set, objects, answers, imported))
     };
-    let (o, set, objects, answers) = match load.await {
+    let (o, set, objects, answers, imported) = match load.await {
         Ok(x) => x,
         Err(e) => return fail(tr, e),
     };
-    let itgs = q.framework.as_deref().map(str::trim) == Some("itgs");
-    let (mapping, framework_title) = if itgs {
-        (&lib.shipped.itgs_mapping, tr.s("sec.cov.itgs").to_string())
-    } else {
-        (&lib.shipped.iso_mapping, tr.s("sec.cov.iso").to_string())
+    let chosen = q.framework.as_deref().map(str::trim).unwrap_or("iso");
+    let imported_choice = chosen
+        .strip_prefix("mapping:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| imported.iter().find(|(m, _)| m.id == id));
+    let itgs = chosen == "itgs";
+    let (mapping, framework_title, selected) = match imported_choice {
+        Some((meta, m)) => (
+            m,
+            format!("{} {}", meta.title, meta.version),
+            format!("mapping:{}", meta.id),
+        ),
+        None if itgs => (
+            &lib.shipped.itgs_mapping,
+            tr.s("sec.cov.itgs").to_string(),
+            "itgs".to_string(),
+        ),
+        None => (
+            &lib.shipped.iso_mapping,
+            tr.s("sec.cov.iso").to_string(),
+            "iso".to_string(),
+        ),
     };
+    let iso = selected == "iso";
     let reqs = town_requirements(lib, &set, &objects);
     let refs: Vec<RequirementRef> = reqs.iter().map(|t| rref(t.req)).collect();
     let states = evaluate(&refs, &answers, today());
     let in_target: HashSet<&str> = refs.iter().map(|r| r.id.as_str()).collect();
     let de = tr.code() == "de";
     let title_of = |control: &str| {
-        if itgs {
+        if !iso {
             return String::new();
         }
         lib.shipped
@@ -157,7 +184,10 @@ pub async fn page(
             })
             .unwrap_or_default()
     };
-    let cov = coverage(&mapping_refs(mapping), &states);
+    let cov = coverage(
+        &mapping_refs(mapping, |id| set.find(lib, id).is_some()),
+        &states,
+    );
     let (mut full, mut partial, mut none, mut outside) = (0, 0, 0, 0);
     let rows = cov
         .iter()
@@ -194,14 +224,26 @@ pub async fn page(
             }
         })
         .collect();
-    let frameworks = [("iso", "sec.cov.iso"), ("itgs", "sec.cov.itgs")]
-        .into_iter()
-        .map(|(v, k)| Opt {
-            value: v.to_string(),
-            label: tr.s(k).to_string(),
-            selected: (v == "itgs") == itgs,
-        })
-        .collect();
+    let frameworks = [
+        ("iso".to_string(), tr.s("sec.cov.iso").to_string()),
+        ("itgs".to_string(), tr.s("sec.cov.itgs").to_string()),
+    ]
+    .into_iter()
+    .chain(imported.iter().map(|(m, _)| {
+        (
+            format!("mapping:{}", m.id),
+            tr.f(
+                "sec.cov.imported",
+                &[("name", &format!("{} {}", m.title, m.version))],
+            ),
+        )
+    }))
+    .map(|(value, label)| Opt {
+        selected: value == selected,
+        value,
+        label,
+    })
+    .collect();
     render(CoveragePage {
         c: Chrome::new(tr, &me, tr.s("sec.cov.title"), "organisations"),
         org: o,
