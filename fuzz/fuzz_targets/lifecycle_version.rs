@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = r.contains(&y);
         }
     }
-    if let Ok(t) = stadtmauer_lifecycle::identity::AliasTable::builtin() {
-        let _ = stadtmauer_lifecycle::identity::normalize(None, a, Some(b), &t);
+    // The built-in alias table is parsed once (it takes milliseconds; per input it starved the run).
+    static TABLE: std::sync::OnceLock<Option<stadtmauer_lifecycle::identity::AliasTable>> =
+        std::sync::OnceLock::new();
+    if let Some(t) = TABLE.get_or_init(|| stadtmauer_lifecycle::identity::AliasTable::builtin().ok()) {
+        let _ = stadtmauer_lifecycle::identity::normalize(None, a, Some(b), t);
     }
 });
