@@ -124,16 +124,11 @@ pub async fn derive(
         return unavailable(tr);
     };
     let org = OrgId(id);
-    match me.scope.access(org) {
-        None => return fail(tr, DomainError::NotFound),
-        Some(a) if a < Access::Write || me.scope.read_only => {
-            return fail(tr, DomainError::Forbidden)
-        }
-        Some(_) => {}
+    if let Err(e) = super::may_write(&me.scope, org, Access::Write) {
+        return fail(tr, e);
     }
     let load = async {
-        let target = state.store.town_target(&me.scope, org).await?;
-        let set = TargetReqs::load(&state, &me.scope, org, &target).await?;
+        let set = TargetReqs::load(&state, &me.scope, org).await?;
         let objects = state.store.objects(&me.scope, org, None, false).await?;
         let answers = state.store.answers(&me.scope, org).await?;
         let measures = state.store.measures(&me.scope, org).await?;

@@ -85,8 +85,7 @@ struct Loaded {
 async fn load(state: &AppState, me: &CurrentUser, org: OrgId) -> Result<Loaded, DomainError> {
     let lib = library().ok_or(DomainError::NotFound)?;
     let o = state.store.organisation(&me.scope, org).await?;
-    let target = state.store.town_target(&me.scope, org).await?;
-    let set = TargetReqs::load(state, &me.scope, org, &target).await?;
+    let set = TargetReqs::load(state, &me.scope, org).await?;
     let objects = state.store.objects(&me.scope, org, None, false).await?;
     let answers = state
         .store
@@ -192,12 +191,8 @@ pub async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Response {
     let org = OrgId(id);
-    match me.scope.access(org) {
-        None => return fail(tr, DomainError::NotFound),
-        Some(a) if a < Access::WriteTechnical || me.scope.read_only => {
-            return fail(tr, DomainError::Forbidden)
-        }
-        Some(_) => {}
+    if let Err(e) = super::may_write(&me.scope, org, Access::WriteTechnical) {
+        return fail(tr, e);
     }
     let l = match load(&state, &me, org).await {
         Ok(l) => l,

@@ -76,6 +76,8 @@ pub fn rref(r: &Requirement) -> RequirementRef {
 /// What a town's target consists of beyond the shipped catalogs, loaded per request: the
 /// imported catalogs or profiles among its target layers, and its Verbund's own requirements.
 pub struct TargetReqs {
+    /// The town's targets as stored.
+    pub target: TownTarget,
     /// The Verbund's target, then the town's own on top (see [`TownTarget::layers`]).
     pub layers: Vec<Target>,
     /// `(sec_catalog id, "title version", requirement set)` of every imported layer.
@@ -85,12 +87,13 @@ pub struct TargetReqs {
 }
 
 impl TargetReqs {
+    /// The town's targets and what they consist of.
     pub async fn load(
         state: &AppState,
         scope: &Scope,
         org: OrgId,
-        target: &TownTarget,
     ) -> Result<TargetReqs, DomainError> {
+        let target = state.store.town_target(scope, org).await?;
         let layers = target.layers();
         let mut imported = Vec::new();
         for t in &layers {
@@ -112,6 +115,7 @@ impl TargetReqs {
             .map(OwnRequirement::to_requirement)
             .collect();
         Ok(TargetReqs {
+            target,
             layers,
             imported,
             own,
@@ -254,8 +258,8 @@ struct Level_ {
 
 async fn load(state: &AppState, scope: &Scope, org: OrgId) -> Result<Level_, DomainError> {
     let o = state.store.organisation(scope, org).await?;
-    let target = state.store.town_target(scope, org).await?;
-    let set = TargetReqs::load(state, scope, org, &target).await?;
+    let set = TargetReqs::load(state, scope, org).await?;
+    let target = set.target;
     let objects = state.store.objects(scope, org, None, false).await?;
     let answers = state.store.answers(scope, org).await?;
     Ok(Level_ {
@@ -901,8 +905,7 @@ pub async fn find_requirement(
     if let Some((_, r)) = lib.find(id.trim()) {
         return Ok(Some(r.clone()));
     }
-    let target = state.store.town_target(scope, org).await?;
-    let set = TargetReqs::load(state, scope, org, &target).await?;
+    let set = TargetReqs::load(state, scope, org).await?;
     Ok(set.find(lib, id).cloned())
 }
 
@@ -914,12 +917,8 @@ pub async fn save_answer(
     Form(f): Form<AnswerFormInput>,
 ) -> Response {
     let org = OrgId(id);
-    match me.scope.access(org) {
-        None => return fail(tr, DomainError::NotFound),
-        Some(a) if a < Access::WriteTechnical || me.scope.read_only => {
-            return fail(tr, DomainError::Forbidden)
-        }
-        Some(_) => {}
+    if let Err(e) = super::may_write(&me.scope, org, Access::WriteTechnical) {
+        return fail(tr, e);
     }
     let Some(lib) = library() else {
         return unavailable(tr);
@@ -1017,12 +1016,8 @@ pub async fn upload_evidence(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let org = OrgId(id);
-    match me.scope.access(org) {
-        None => return fail(tr, DomainError::NotFound),
-        Some(a) if a < Access::WriteTechnical || me.scope.read_only => {
-            return fail(tr, DomainError::Forbidden)
-        }
-        Some(_) => {}
+    if let Err(e) = super::may_write(&me.scope, org, Access::WriteTechnical) {
+        return fail(tr, e);
     }
     let Some(lib) = library() else {
         return unavailable(tr);

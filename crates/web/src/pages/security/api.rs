@@ -94,8 +94,8 @@ pub async fn level(
     let org = OrgId(id);
     let scope = &api.scope;
     state.store.organisation(scope, org).await?;
-    let target = state.store.town_target(scope, org).await?;
-    let set = TargetReqs::load(&state, scope, org, &target).await?;
+    let set = TargetReqs::load(&state, scope, org).await?;
+    let target = set.target;
     let objects = state.store.objects(scope, org, None, false).await?;
     let answers: Vec<Answer> = state
         .store

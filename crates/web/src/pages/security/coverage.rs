@@ -122,8 +122,7 @@ pub async fn page(
         if !scope.can(org, Access::Read) {
             return Err(DomainError::NotFound);
         }
-        let target = state.store.town_target(scope, org).await?;
-        let set = TargetReqs::load(&state, scope, org, &target).await?;
+        let set = TargetReqs::load(&state, scope, org).await?;
         let objects = state.store.objects(scope, org, None, false).await?;
         let answers: Vec<Answer> = state
             .store

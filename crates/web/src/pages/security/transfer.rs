@@ -65,7 +65,6 @@ async fn soa_rows(
     org: OrgId,
 ) -> Result<Vec<SoaRow>, DomainError> {
     state.store.organisation(scope, org).await?;
-    let target = state.store.town_target(scope, org).await?;
     let objects = state.store.objects(scope, org, None, false).await?;
     let answers: Vec<Answer> = state
         .store
@@ -81,7 +80,7 @@ async fn soa_rows(
         .into_iter()
         .map(|(_, m, _)| m)
         .collect();
-    let set = TargetReqs::load(state, scope, org, &target).await?;
+    let set = TargetReqs::load(state, scope, org).await?;
     let reqs = town_requirements(lib, &set, &objects);
     let refs: Vec<RequirementRef> = reqs.iter().map(|t| rref(t.req)).collect();
     Ok(statement_of_applicability(
@@ -457,15 +456,6 @@ pub async fn results_export(
     }
 }
 
-async fn town_target_reqs(
-    state: &AppState,
-    scope: &Scope,
-    org: OrgId,
-) -> Result<TargetReqs, DomainError> {
-    let target = state.store.town_target(scope, org).await?;
-    TargetReqs::load(state, scope, org, &target).await
-}
-
 /// Turns a read assessment into answers for `org`; an error names the JSON path at fault.
 fn answers_from(
     lib: &Library,
@@ -653,6 +643,28 @@ pub async fn transfer(
     transfer_page(&state, tr, &me, OrgId(id), q.msg.as_deref(), None).await
 }
 
+/// The file of an import form (field `file`, at most [`RESULTS_MAX`] as sent): the form's
+/// refusal for a missing, empty or too large file (`Err(Ok)`), or an error page (`Err(Err)`).
+async fn uploaded(
+    tr: Tr,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    kind: &'static str,
+) -> Result<(String, Vec<u8>), Result<UploadError, Response>> {
+    let Ok(mut mp) = mp else {
+        return Err(Err(
+            PageError::status(tr, StatusCode::BAD_REQUEST).into_response()
+        ));
+    };
+    match file_field(&mut mp).await {
+        Ok(Some((name, bytes))) if !bytes.is_empty() => Ok((name, bytes)),
+        Ok(_) => Err(Ok(UploadError::new(kind, tr.s("sec.x.err.empty").into()))),
+        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
+            Err(Ok(UploadError::too_large(kind, tr, RESULTS_MAX)))
+        }
+        Err(s) => Err(Err(PageError::status(tr, s).into_response())),
+    }
+}
+
 /// `POST /organisations/{id}/security/assessment-results` (multipart, `?csrf=`): imports an
 /// assessment-results file into the town, all or nothing.
 pub async fn results_import(
@@ -663,29 +675,17 @@ pub async fn results_import(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let org = OrgId(id);
-    match me.scope.access(org) {
-        None => return fail(tr, DomainError::NotFound),
-        Some(a) if a < Access::WriteTechnical || me.scope.read_only => {
-            return fail(tr, DomainError::Forbidden)
-        }
-        Some(_) => {}
+    if let Err(e) = crate::pages::may_write(&me.scope, org, Access::WriteTechnical) {
+        return fail(tr, e);
     }
     let Some(lib) = library() else {
         return unavailable(tr);
     };
-    let Ok(mut mp) = mp else {
-        return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
-    };
     let refuse = |e: UploadError| transfer_page(&state, tr, &me, org, None, Some(e));
-    let file = match file_field(&mut mp).await {
+    let (name, bytes) = match uploaded(tr, mp, "json").await {
         Ok(f) => f,
-        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
-            return refuse(UploadError::too_large("json", tr, RESULTS_MAX)).await
-        }
-        Err(s) => return PageError::status(tr, s).into_response(),
-    };
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return refuse(UploadError::new("json", tr.s("sec.x.err.empty").into())).await;
+        Err(Ok(e)) => return refuse(e).await,
+        Err(Err(r)) => return r,
     };
     if bytes.len() > RESULTS_MAX {
         return refuse(UploadError::new("json", tr.s("sec.x.err.too_large").into())).await;
@@ -703,7 +703,7 @@ pub async fn results_import(
         .filter(|o| o.organisation_id == org)
         .map(|o| (o.data.name.trim().to_string(), o.id))
         .collect();
-    let set = match town_target_reqs(&state, &me.scope, org).await {
+    let set = match TargetReqs::load(&state, &me.scope, org).await {
         Ok(s) => s,
         Err(e) => return fail(tr, e),
     };
@@ -823,29 +823,17 @@ pub async fn assessment_xlsx_import(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let org = OrgId(id);
-    match me.scope.access(org) {
-        None => return fail(tr, DomainError::NotFound),
-        Some(a) if a < Access::WriteTechnical || me.scope.read_only => {
-            return fail(tr, DomainError::Forbidden)
-        }
-        Some(_) => {}
+    if let Err(e) = crate::pages::may_write(&me.scope, org, Access::WriteTechnical) {
+        return fail(tr, e);
     }
     let Some(lib) = library() else {
         return unavailable(tr);
     };
-    let Ok(mut mp) = mp else {
-        return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
-    };
     let refuse = |e: UploadError| transfer_page(&state, tr, &me, org, None, Some(e));
-    let file = match file_field(&mut mp).await {
+    let (name, bytes) = match uploaded(tr, mp, "xlsx").await {
         Ok(f) => f,
-        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
-            return refuse(UploadError::too_large("xlsx", tr, RESULTS_MAX)).await
-        }
-        Err(s) => return PageError::status(tr, s).into_response(),
-    };
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return refuse(UploadError::new("xlsx", tr.s("sec.x.err.empty").into())).await;
+        Err(Ok(e)) => return refuse(e).await,
+        Err(Err(r)) => return r,
     };
     if bytes.len() > RESULTS_MAX {
         return refuse(UploadError::too_large("xlsx", tr, RESULTS_MAX)).await;
@@ -868,7 +856,7 @@ pub async fn assessment_xlsx_import(
     };
     // The requirements the town may answer: the shipped catalogs, its imported targets and the
     // Verbund's own requirements.
-    let set = match town_target_reqs(&state, &me.scope, org).await {
+    let set = match TargetReqs::load(&state, &me.scope, org).await {
         Ok(s) => s,
         Err(e) => return fail(tr, e),
     };
