@@ -18,6 +18,15 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// `text` or `json`.
     pub log_format: String,
+    /// Seconds a client has to send a complete request head (from the accept, or from the first
+    /// byte of a later request on the same connection).
+    pub header_read_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open after its last response.
+    pub keep_alive_idle_secs: u64,
+    /// Seconds a request body may take after its head (plus one per 64 KiB received).
+    pub request_body_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen queue until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -29,6 +38,10 @@ impl Default for Config {
             trust_forwarded_for: false,
             session_idle_minutes: 480,
             log_format: "text".into(),
+            header_read_timeout_secs: 10,
+            keep_alive_idle_secs: 60,
+            request_body_timeout_secs: 60,
+            max_connections: 1024,
         }
     }
 }
@@ -60,7 +73,52 @@ impl Config {
         if let Some(v) = env("STADTMAUER_LOG_FORMAT") {
             c.log_format = v;
         }
+        fn number<T: std::str::FromStr>(key: &str, v: &str) -> anyhow::Result<T> {
+            v.trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{key}: not a whole number: {v:?}"))
+        }
+        for (key, field) in [
+            (
+                "STADTMAUER_HEADER_READ_TIMEOUT_SECS",
+                &mut c.header_read_timeout_secs,
+            ),
+            (
+                "STADTMAUER_KEEP_ALIVE_IDLE_SECS",
+                &mut c.keep_alive_idle_secs,
+            ),
+            (
+                "STADTMAUER_REQUEST_BODY_TIMEOUT_SECS",
+                &mut c.request_body_timeout_secs,
+            ),
+        ] {
+            if let Some(v) = env(key) {
+                *field = number(key, &v)?;
+            }
+        }
+        if let Some(v) = env("STADTMAUER_MAX_CONNECTIONS") {
+            c.max_connections = number("STADTMAUER_MAX_CONNECTIONS", &v)?;
+        }
         Ok(c)
+    }
+
+    /// The connection limits of `serve`; zero is refused (it would mean "close at once").
+    pub fn limits(&self) -> anyhow::Result<crate::server::Limits> {
+        let secs = |key: &str, v: u64| {
+            if v == 0 || v > 24 * 3600 {
+                anyhow::bail!("{key} must be between 1 and 86400 seconds, not {v}");
+            }
+            Ok(std::time::Duration::from_secs(v))
+        };
+        if self.max_connections == 0 {
+            anyhow::bail!("max_connections must be at least 1");
+        }
+        Ok(crate::server::Limits {
+            header_read: secs("header_read_timeout_secs", self.header_read_timeout_secs)?,
+            keep_alive_idle: secs("keep_alive_idle_secs", self.keep_alive_idle_secs)?,
+            request_body: secs("request_body_timeout_secs", self.request_body_timeout_secs)?,
+            max_connections: self.max_connections,
+        })
     }
 
     pub fn web(&self) -> stadtmauer_web::WebConfig {
@@ -94,6 +152,27 @@ mod tests {
         let c = Config::load(Some(&dir)).unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert!(c.web().secure_cookies);
+        let limits = c.limits().unwrap();
+        assert_eq!(limits.header_read, std::time::Duration::from_secs(10));
+        assert_eq!(limits.keep_alive_idle, std::time::Duration::from_secs(60));
+        assert_eq!(limits.request_body, std::time::Duration::from_secs(60));
+        assert_eq!(limits.max_connections, 1024);
+        std::fs::write(
+            &dir,
+            "header_read_timeout_secs = 2\nkeep_alive_idle_secs = 5\nmax_connections = 3\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&dir)).unwrap();
+        let limits = c.limits().unwrap();
+        assert_eq!(limits.header_read, std::time::Duration::from_secs(2));
+        assert_eq!(limits.keep_alive_idle, std::time::Duration::from_secs(5));
+        assert_eq!(limits.max_connections, 3);
+        std::fs::write(&dir, "header_read_timeout_secs = 0\n").unwrap();
+        let err = Config::load(Some(&dir)).unwrap().limits().unwrap_err();
+        assert!(
+            err.to_string().contains("header_read_timeout_secs"),
+            "{err}"
+        );
         let _ = std::fs::remove_file(dir);
     }
 }

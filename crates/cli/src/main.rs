@@ -2,6 +2,7 @@
 
 mod config;
 mod feeds;
+mod server;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -429,6 +430,7 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let limits = config.limits()?;
     let store = open(&config).await?;
     store.migrate().await?;
     if demo {
@@ -441,13 +443,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     println!("Stadtmauer läuft auf / listens on http://{addr}/");
-    tracing::info!(%addr, backend = ?store.backend(), "listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    tracing::info!(%addr, backend = ?store.backend(), ?limits, "listening");
+    server::run(listener, app, limits, shutdown()).await?;
     store.close().await;
     Ok(())
 }
