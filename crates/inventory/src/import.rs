@@ -23,8 +23,18 @@ pub const MAX_ROWS: usize = 100_000;
 pub const MAX_COLUMNS: usize = 200;
 /// Longest cell accepted (characters); longer text is refused with its row and column.
 pub const MAX_CELL_CHARS: usize = 10_000;
-/// Largest total of uncompressed parts of an XLSX file: protects against zip bombs.
+/// Largest total of uncompressed parts of an XLSX file: protects against zip bombs. Checked on
+/// the sizes the parts declare, before anything is unpacked; the zip reader never unpacks a part
+/// beyond its declared size.
 pub const MAX_XLSX_UNPACKED: u64 = 200 * 1024 * 1024;
+/// Most cells of one table: its rows (header included) times its columns, as the table is handed
+/// on with every row as wide as the widest (100,000 rows of 30 columns). An XLSX sheet also counts
+/// each formula. Checked cell by cell while reading, before a cell is kept.
+pub const MAX_CELLS: usize = 3_000_000;
+/// Most bytes of cell text kept from one XLSX sheet. A shared string is stored once in the file
+/// but copied into every cell that uses it, so the text read can be far larger than the file;
+/// this bounds it (a CSV file's text is bounded by [`MAX_FILE_BYTES`] already).
+pub const MAX_TEXT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The file formats understood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +177,38 @@ pub enum ImportError {
     TooManyRows { rows: usize },
     /// More than [`MAX_COLUMNS`] columns.
     TooManyColumns { columns: usize },
+    /// A cell lies beyond a limit of the table; it is named by its row (1-based, as the
+    /// spreadsheet shows it) and column (0-based, A = 0).
+    SheetLimit {
+        row: usize,
+        column: usize,
+        limit: Limit,
+    },
+}
+
+/// The limit a [`ImportError::SheetLimit`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// [`MAX_ROWS`] data rows (besides the header).
+    Rows,
+    /// [`MAX_COLUMNS`] columns, from the leftmost to the rightmost cell with content.
+    Columns,
+    /// [`MAX_CELLS`] cells.
+    Cells,
+    /// [`MAX_TEXT_BYTES`] bytes of text.
+    Text,
+}
+
+impl Limit {
+    /// The limit as shown (a count, or MB for text).
+    pub fn max(self) -> String {
+        match self {
+            Limit::Rows => MAX_ROWS.to_string(),
+            Limit::Columns => MAX_COLUMNS.to_string(),
+            Limit::Cells => MAX_CELLS.to_string(),
+            Limit::Text => (MAX_TEXT_BYTES / (1024 * 1024)).to_string(),
+        }
+    }
 }
 
 impl ImportError {
@@ -184,6 +226,12 @@ impl ImportError {
             ImportError::BrokenCsv { .. } => "imp.err.broken_csv",
             ImportError::TooManyRows { .. } => "imp.err.too_many_rows",
             ImportError::TooManyColumns { .. } => "imp.err.too_many_columns",
+            ImportError::SheetLimit { limit, .. } => match limit {
+                Limit::Rows => "imp.err.limit_rows",
+                Limit::Columns => "imp.err.limit_columns",
+                Limit::Cells => "imp.err.limit_cells",
+                Limit::Text => "imp.err.limit_text",
+            },
         }
     }
     /// The placeholders of the message.
@@ -208,6 +256,11 @@ impl ImportError {
             ImportError::XlsxTooLarge => {
                 vec![("max", (MAX_XLSX_UNPACKED / (1024 * 1024)).to_string())]
             }
+            ImportError::SheetLimit { row, column, limit } => vec![
+                ("row", row.to_string()),
+                ("col", column_letter(*column)),
+                ("max", limit.max()),
+            ],
             _ => vec![],
         }
     }
@@ -255,6 +308,21 @@ impl std::fmt::Display for ImportError {
                 f,
                 "Die Datei hat {columns} Spalten; höchstens {MAX_COLUMNS} werden angenommen."
             ),
+            ImportError::SheetLimit { limit, .. } => {
+                let what = match limit {
+                    Limit::Rows => "Zeilen",
+                    Limit::Columns => "Spalten",
+                    Limit::Cells => "Zellen",
+                    Limit::Text => "MB Text",
+                };
+                write!(
+                    f,
+                    "Zeile {}, Spalte {}: die Tabelle überschreitet die Grenze von {} {what}.",
+                    g("row"),
+                    g("col"),
+                    g("max")
+                )
+            }
         }
     }
 }
@@ -408,6 +476,7 @@ fn parse_csv(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut line = 0usize;
+    let mut widest = 0usize;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -425,6 +494,15 @@ fn parse_csv(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
         if cells.len() > MAX_COLUMNS {
             return Err(ImportError::TooManyColumns {
                 columns: cells.len(),
+            });
+        }
+        // Every row is padded to the widest (`finish`): bound rows times that width.
+        widest = widest.max(cells.len());
+        if (rows.len() + 2).saturating_mul(widest) > MAX_CELLS {
+            return Err(ImportError::SheetLimit {
+                row: line,
+                column: cells.len().saturating_sub(1),
+                limit: Limit::Cells,
             });
         }
         if header.is_none() {
@@ -489,21 +567,186 @@ fn finish(mut sheet: Sheet) -> Sheet {
     sheet
 }
 
-fn xlsx_unpacked_size(bytes: &[u8]) -> Result<u64, ImportError> {
-    let mut zip =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| ImportError::BrokenXlsx)?;
-    let mut total = 0u64;
-    for i in 0..zip.len() {
-        let f = zip.by_index_raw(i).map_err(|_| ImportError::BrokenXlsx)?;
-        total = total.saturating_add(f.size());
-    }
-    Ok(total)
+/// Why [`check_xlsx_package`] refuses a workbook before any part of it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageError {
+    /// Not a ZIP archive that can be read (damaged, encrypted, or no archive at all).
+    NotZip,
+    /// The parts declare more uncompressed bytes than allowed.
+    Unpacked,
+    /// A part lies about itself in a way that would make a reader allocate for data that is not
+    /// there (a shared-string table announcing more strings than its bytes can hold), or cannot
+    /// be unpacked.
+    Broken,
 }
 
+/// Checks an XLSX package before a spreadsheet reader touches it, so that no reader allocates by
+/// what the file claims instead of what it holds:
+///
+/// - the parts' uncompressed sizes (central directory) add up to at most `max_unpacked` bytes.
+///   The zip reader stops any part at its declared size, so this bounds what is ever unpacked;
+/// - every shared-string table (`…sharedStrings.xml`) announces (`uniqueCount`) at most
+///   `max_strings` strings, and no more than its unpacked bytes can hold (a string takes at least
+///   [`MIN_SHARED_STRING_BYTES`] bytes of XML): calamine reserves room for the announced count
+///   before reading a single string.
+///
+/// Used by both spreadsheet readers (inventory and assessment import).
+pub fn check_xlsx_package(
+    bytes: &[u8],
+    max_unpacked: u64,
+    max_strings: u64,
+) -> Result<(), PackageError> {
+    use std::io::Read;
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| PackageError::NotZip)?;
+    let mut total = 0u64;
+    let mut tables = Vec::new();
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).map_err(|_| PackageError::NotZip)?;
+        total = total.saturating_add(f.size());
+        // A name that cannot be decoded is scanned as well: better one part too many.
+        let name = f
+            .name()
+            .map(|n| n.replace('\\', "/").to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.is_empty() || name.ends_with("sharedstrings.xml") {
+            tables.push(i);
+        }
+    }
+    if total > max_unpacked {
+        return Err(PackageError::Unpacked);
+    }
+    for i in tables {
+        let f = zip.by_index(i).map_err(|_| PackageError::Broken)?;
+        let mut scan = CountScan::default();
+        let mut buf = [0u8; 16 * 1024];
+        let mut reader = f.take(max_unpacked.saturating_add(1));
+        loop {
+            let n = reader.read(&mut buf).map_err(|_| PackageError::Broken)?;
+            if n == 0 {
+                break;
+            }
+            scan.feed(&buf[..n]);
+        }
+        let room = scan.bytes / MIN_SHARED_STRING_BYTES;
+        if scan.largest > max_strings.min(room) {
+            return Err(PackageError::Broken);
+        }
+    }
+    Ok(())
+}
+
+/// The fewest bytes of XML one entry of a shared-string table takes (`<si><t/></si>`).
+pub const MIN_SHARED_STRING_BYTES: u64 = 13;
+
+/// Finds every `uniqueCount="…"` in a stream of bytes, over chunk boundaries, and keeps the
+/// largest value. Deliberately generous: any attribute of that name counts (whatever element or
+/// namespace prefix), digits are read wherever they stand in the value, and a value too long for
+/// a `u64` counts as `u64::MAX` — it over-estimates, never under-estimates, what a parser reads.
+#[derive(Default)]
+struct CountScan {
+    bytes: u64,
+    /// How many bytes of `uniqueCount` matched so far, or the state after the name.
+    state: ScanState,
+    value: u64,
+    largest: u64,
+}
+
+#[derive(Default, Clone, Copy)]
+enum ScanState {
+    #[default]
+    Name,
+    Matched(usize),
+    /// After the name: spaces and `=`.
+    Equals,
+    /// After `=`: spaces, then the opening quote.
+    Quote,
+    /// Inside the value, until this quote closes it.
+    Value(u8),
+}
+
+impl CountScan {
+    const NAME: &'static [u8] = b"uniqueCount";
+
+    fn feed(&mut self, chunk: &[u8]) {
+        self.bytes = self.bytes.saturating_add(chunk.len() as u64);
+        for &b in chunk {
+            self.state = match self.state {
+                ScanState::Name | ScanState::Matched(_) => {
+                    let done = match self.state {
+                        ScanState::Matched(n) => n,
+                        _ => 0,
+                    };
+                    if b == Self::NAME[done] {
+                        if done + 1 == Self::NAME.len() {
+                            ScanState::Equals
+                        } else {
+                            ScanState::Matched(done + 1)
+                        }
+                    } else if b == Self::NAME[0] {
+                        ScanState::Matched(1)
+                    } else {
+                        ScanState::Name
+                    }
+                }
+                ScanState::Equals if b.is_ascii_whitespace() => ScanState::Equals,
+                ScanState::Equals if b == b'=' => ScanState::Quote,
+                ScanState::Quote if b.is_ascii_whitespace() => ScanState::Quote,
+                ScanState::Quote if b == b'"' || b == b'\'' => {
+                    self.value = 0;
+                    ScanState::Value(b)
+                }
+                ScanState::Value(q) if b == q => {
+                    self.largest = self.largest.max(self.value);
+                    ScanState::Name
+                }
+                ScanState::Value(q) => {
+                    if b.is_ascii_digit() {
+                        self.value = self
+                            .value
+                            .saturating_mul(10)
+                            .saturating_add(u64::from(b - b'0'));
+                    }
+                    ScanState::Value(q)
+                }
+                ScanState::Equals | ScanState::Quote => {
+                    if b == Self::NAME[0] {
+                        ScanState::Matched(1)
+                    } else {
+                        ScanState::Name
+                    }
+                }
+            };
+        }
+        // A value never closed still counts (the reader may see it before the file ends).
+        if let ScanState::Value(_) = self.state {
+            self.largest = self.largest.max(self.value);
+        }
+    }
+}
+
+/// What the XLSX reader keeps of a cell while it streams the sheet: its column and text.
+type SparseRow = Vec<(u32, String)>;
+
+/// The text of a cell, cut after [`MAX_CELL_CHARS`]` + 1` characters: what is longer is refused
+/// by [`validate`] with its row and column anyway, and a cell never costs more than that.
+fn capped(s: &str) -> String {
+    match s.char_indices().nth(MAX_CELL_CHARS + 1) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+/// Reads one sheet cell by cell (calamine's streaming reader), keeping only the cells present:
+/// the work and memory follow the cells in the file, never the dimensions it claims or the
+/// positions of its cells. Every limit is checked before a cell is kept, and a refusal names the
+/// cell that crossed it. Formulas are read as metadata only (never expanded, never evaluated).
 fn parse_xlsx(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
-    use calamine::{Data, Reader, Xlsx};
-    if xlsx_unpacked_size(bytes)? > MAX_XLSX_UNPACKED {
-        return Err(ImportError::XlsxTooLarge);
+    use calamine::{DataRef, Reader, Xlsx, XlsxFormulaMetadata};
+    match check_xlsx_package(bytes, MAX_XLSX_UNPACKED, MAX_CELLS as u64) {
+        Ok(()) => {}
+        Err(PackageError::Unpacked) => return Err(ImportError::XlsxTooLarge),
+        Err(PackageError::NotZip | PackageError::Broken) => return Err(ImportError::BrokenXlsx),
     }
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| {
         if e.to_string().to_lowercase().contains("workbook") {
@@ -522,75 +765,142 @@ fn parse_xlsx(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
         }
         _ => names.first().cloned().ok_or(ImportError::Empty)?,
     };
-    let range = wb
-        .worksheet_range(&name)
+    let mut reader = wb
+        .worksheet_cells_reader(&name)
         .map_err(|_| ImportError::BrokenXlsx)?;
-    let formulas = wb
-        .worksheet_formula(&name)
-        .map_err(|_| ImportError::BrokenXlsx)?;
-    let (start_row, start_col) = range.start().unwrap_or((0, 0));
-    let (start_row, start_col) = (start_row as usize, start_col as usize);
-    let (height, width) = range.get_size();
-    if width > MAX_COLUMNS {
-        return Err(ImportError::TooManyColumns { columns: width });
-    }
+    let mut grid: std::collections::BTreeMap<u32, SparseRow> = std::collections::BTreeMap::new();
+    let mut span: Option<(u32, u32)> = None;
+    let mut kept = 0usize;
+    let mut text_bytes = 0usize;
+    let mut formulas = Vec::new();
     let mut error_cells = Vec::new();
+    // Shared formulas: the text of each group's anchor, to name the formula of its other cells.
+    let mut shared: HashMap<usize, String> = HashMap::new();
+    loop {
+        let cell = match reader.next_cell_with_formula_metadata() {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(_) => return Err(ImportError::BrokenXlsx),
+        };
+        let (r, c) = cell.pos;
+        let line = r as usize + 1;
+        let limit = |limit: Limit| ImportError::SheetLimit {
+            row: line,
+            column: c as usize,
+            limit,
+        };
+        let formula = match cell.formula {
+            Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
+            Some(XlsxFormulaMetadata::Shared {
+                shared_index,
+                formula,
+                ..
+            }) => {
+                shared
+                    .entry(shared_index)
+                    .or_insert_with(|| capped(&formula));
+                Some(formula)
+            }
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => Some(
+                shared
+                    .get(&shared_index)
+                    .cloned()
+                    .unwrap_or_else(|| "…".to_string()),
+            ),
+            // A kind of formula this reader does not know: still a formula, never taken over.
+            Some(_) => Some("…".to_string()),
+            None => None,
+        };
+        if let Some(f) = formula.filter(|f| !f.trim().is_empty()) {
+            let f = format!("={}", capped(&f));
+            kept += 1;
+            text_bytes += f.len();
+            if kept > MAX_CELLS {
+                return Err(limit(Limit::Cells));
+            }
+            if text_bytes > MAX_TEXT_BYTES {
+                return Err(limit(Limit::Text));
+            }
+            formulas.push(FormulaCell {
+                row: line,
+                column: c as usize,
+                formula: f,
+            });
+        }
+        let text = match cell.value {
+            DataRef::Empty => continue,
+            DataRef::String(s) => capped(&s),
+            DataRef::SharedString(s) => capped(s),
+            DataRef::Int(n) => n.to_string(),
+            DataRef::Float(f) => {
+                if f.fract() == 0.0 && f.abs() < 1e15 {
+                    format!("{}", f as i64)
+                } else {
+                    f.to_string()
+                }
+            }
+            DataRef::Bool(b) => if b { "ja" } else { "nein" }.to_string(),
+            DataRef::DateTime(dt) => excel_date(dt.as_f64()),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => capped(&s),
+            DataRef::Error(e) => {
+                let value = e.to_string();
+                text_bytes += value.len();
+                error_cells.push(FormulaCell {
+                    row: line,
+                    column: c as usize,
+                    formula: value,
+                });
+                String::new()
+            }
+        };
+        // The limits, before the cell is kept.
+        let (lo, hi) = span.map_or((c, c), |(lo, hi)| (lo.min(c), hi.max(c)));
+        let width = (hi - lo) as usize + 1;
+        if width > MAX_COLUMNS {
+            return Err(limit(Limit::Columns));
+        }
+        let rows = grid.len() + usize::from(!grid.contains_key(&r));
+        // The header and MAX_ROWS data rows.
+        if rows > MAX_ROWS + 1 {
+            return Err(limit(Limit::Rows));
+        }
+        if rows.saturating_mul(width) > MAX_CELLS {
+            return Err(limit(Limit::Cells));
+        }
+        kept += 1;
+        text_bytes += text.len();
+        if kept > MAX_CELLS {
+            return Err(limit(Limit::Cells));
+        }
+        if text_bytes > MAX_TEXT_BYTES {
+            return Err(limit(Limit::Text));
+        }
+        span = Some((lo, hi));
+        grid.entry(r).or_default().push((c, text));
+    }
+    drop(reader);
+    let (start_col, end_col) = span.ok_or(ImportError::Empty)?;
+    let width = (end_col - start_col) as usize + 1;
     let mut header: Option<(usize, Vec<String>)> = None;
     let mut rows = Vec::new();
-    for (i, r) in range.rows().enumerate() {
-        let line = start_row + i + 1;
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(j, d)| match d {
-                Data::Empty => String::new(),
-                Data::String(s) => s.clone(),
-                Data::Int(n) => n.to_string(),
-                Data::Float(f) => {
-                    if f.fract() == 0.0 && f.abs() < 1e15 {
-                        format!("{}", *f as i64)
-                    } else {
-                        f.to_string()
-                    }
-                }
-                Data::Bool(b) => if *b { "ja" } else { "nein" }.to_string(),
-                Data::DateTime(dt) => excel_date(dt.as_f64()),
-                Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                Data::Error(e) => {
-                    error_cells.push(FormulaCell {
-                        row: line,
-                        column: start_col + j,
-                        formula: e.to_string(),
-                    });
-                    String::new()
-                }
-            })
-            .collect();
+    for (r, cells_present) in grid {
+        let mut cells = vec![String::new(); width];
+        for (c, text) in cells_present {
+            if let Some(slot) = cells.get_mut((c - start_col) as usize) {
+                *slot = text;
+            }
+        }
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        let line = r as usize + 1;
         if header.is_none() {
             header = Some((line, cells));
             continue;
         }
-        if rows.len() >= MAX_ROWS {
-            return Err(ImportError::TooManyRows {
-                rows: height.saturating_sub(1),
-            });
-        }
         rows.push(SheetRow { line, cells });
     }
     let (header_line, headers) = header.ok_or(ImportError::Empty)?;
-    let (f_row, f_col) = formulas.start().unwrap_or((0, 0));
-    let formulas = formulas
-        .used_cells()
-        .filter(|(_, _, f)| !f.trim().is_empty())
-        .map(|(r, c, f)| FormulaCell {
-            row: f_row as usize + r + 1,
-            column: f_col as usize + c,
-            formula: format!("={f}"),
-        })
-        .collect();
     Ok(finish(Sheet {
         format: Format::Xlsx,
         encoding: None,
@@ -598,7 +908,7 @@ fn parse_xlsx(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
         sheet_names: names,
         sheet_name: Some(name),
         header_line,
-        first_column: start_col,
+        first_column: start_col as usize,
         headers,
         rows,
         formulas,
