@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 mod continuity;
 mod council;
 mod graph;
+mod import;
 mod security;
 mod updates;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -112,6 +113,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 15)]
         towns: usize,
     },
+    /// A large spreadsheet import through the store while another town writes, then creating
+    /// one object at half a million objects. SQLite by default; `--postgres URL` (a server URL
+    /// whose user may create databases) runs it on a new PostgreSQL database, dropped afterwards.
+    Import {
+        /// Spreadsheet rows (100–200,000).
+        #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(100..=200_000))]
+        rows: u64,
+        /// Objects in the installation when single creations are timed (1,000–2,000,000).
+        #[arg(long, default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1_000..=2_000_000))]
+        objects: u64,
+        /// Admin URL of a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/test).
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// The Grundschutz++ catalog (cold import, search p99) and the Verbund heatmap read from
     /// stored per-practice snapshots (15 towns × 901 requirements × 5 years).
     Security {
@@ -160,6 +175,11 @@ fn main() {
                 advisories,
             } => updates::run(installations, advisories),
             BenchCommand::Security { towns, years } => security::run(towns, years).await,
+            BenchCommand::Import {
+                rows,
+                objects,
+                postgres,
+            } => import::run(rows as usize, objects as usize, postgres).await,
             BenchCommand::Council { threads, out } => council::run(threads, out).await,
             BenchCommand::Continuity { objects, towns } => continuity::run(objects, towns).await,
         }

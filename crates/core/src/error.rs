@@ -20,6 +20,30 @@ pub enum DomainError {
     /// Something failed that the caller cannot fix; the cause is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database cannot take the request right now; the caller should try again later. Nothing
+    /// was changed.
+    #[error("unavailable: {0:?}")]
+    Unavailable(Unavailable),
+}
+
+/// Why the database cannot serve a request for the moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The disk (or the database's size limit) is full: reads work, writes fail until space is
+    /// freed.
+    StorageFull,
+    /// Another write (an import, say) holds the database longer than a writer waits.
+    Busy,
+}
+
+impl Unavailable {
+    /// The i18n key of the message shown to the user.
+    pub fn message(self) -> &'static str {
+        match self {
+            Unavailable::StorageFull => "err.storage_full",
+            Unavailable::Busy => "err.busy",
+        }
+    }
 }
 
 impl DomainError {

@@ -2,13 +2,13 @@
 
 use crate::{id_list, internal, Result, Store};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use stadtmauer_core::audit::{entry_hash, Change, Entry, Problem, Verifier};
 use stadtmauer_core::{Access, OrgId, Scope, UserId};
 
 /// Appends one entry. Must run inside a transaction begun by [`Store::begin_write`], which already
 /// holds the head row, so no other writer can take the same sequence number.
-pub(crate) async fn append(tx: &mut Transaction<'static, Any>, c: &Change) -> Result<()> {
+pub(crate) async fn append(tx: &mut crate::WriteConn, c: &Change) -> Result<()> {
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut **tx)
         .await

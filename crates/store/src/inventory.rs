@@ -811,24 +811,33 @@ pub(crate) async fn recompute(w: &mut WriteTx<'_>, starts: &[i64]) -> Result<usi
             ),
         );
     }
-    let edge_rows = sqlx::query(&format!(
-        "{down} SELECT l.from_id, l.to_id, s.eff_c, s.eff_i, s.eff_a, CASE WHEN l.from_id IN (SELECT id FROM down) THEN 1 ELSE 0 END AS inside \
-         FROM inv_link l JOIN inv_object s ON s.id = l.from_id WHERE l.to_id IN (SELECT id FROM down)"
-    ))
-    .fetch_all(&mut *w.tx)
-    .await
-    .map_err(internal)?;
+    // The edges into the downstream set, fetched by explicit id lists in chunks: a recursive
+    // CTE's row estimate is poor, and PostgreSQL then scans the whole link and object tables
+    // (tens of milliseconds at 500,000 objects) where an index lookup per id takes microseconds.
+    let down_ids: std::collections::HashSet<i64> = nodes.iter().map(|n| n.id).collect();
+    let mut sorted: Vec<i64> = down_ids.iter().copied().collect();
+    sorted.sort_unstable();
     let mut inside = Vec::new();
     let mut outside = Vec::new();
-    for r in &edge_rows {
-        let (f, t): (i64, i64) = (
-            r.try_get(0).map_err(internal)?,
-            r.try_get(1).map_err(internal)?,
-        );
-        if r.try_get::<i64, _>("inside").map_err(internal)? == 1 {
-            inside.push((f, t));
-        } else {
-            outside.push((f, t, triple(r, "eff").unwrap_or(Protection::NORMAL)));
+    for chunk in sorted.chunks(1000) {
+        let edge_rows = sqlx::query(&format!(
+            "SELECT l.from_id, l.to_id, s.eff_c, s.eff_i, s.eff_a \
+             FROM inv_link l JOIN inv_object s ON s.id = l.from_id WHERE l.to_id IN {}",
+            id_list(chunk.iter().copied())
+        ))
+        .fetch_all(&mut *w.tx)
+        .await
+        .map_err(internal)?;
+        for r in &edge_rows {
+            let (f, t): (i64, i64) = (
+                r.try_get(0).map_err(internal)?,
+                r.try_get(1).map_err(internal)?,
+            );
+            if down_ids.contains(&f) {
+                inside.push((f, t));
+            } else {
+                outside.push((f, t, triple(r, "eff").unwrap_or(Protection::NORMAL)));
+            }
         }
     }
     let fresh = compute(&nodes, &inside, &outside);

@@ -24,11 +24,15 @@ pub mod updates;
 pub mod users;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 use stadtmauer_core::audit::Change;
+use stadtmauer_core::error::Unavailable;
 use stadtmauer_core::validate::FieldErrors;
 use stadtmauer_core::{DomainError, OrgId, Scope};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub use stadtmauer_core::error::Result;
 
@@ -63,11 +67,18 @@ it was written by a newer version. Start the newer version, or restore a backup 
     Derive(DomainError),
 }
 
+/// How long a writer waits for another write (in this process, or in another one through the
+/// database's own lock) before it is told "busy, try again" (503). Reads never wait for writers.
+pub const WRITE_WAIT: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     cache: std::sync::Arc<cache::Cache>,
+    /// Writers of this process queue here, one at a time, without holding a pooled connection
+    /// while they wait: a long import can never fill the pool and starve the readers.
+    write_gate: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Store {
@@ -108,7 +119,8 @@ impl Store {
                     if backend == Backend::Sqlite {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA busy_timeout = 15000").await?;
+                        // Across processes: wait as long as a writer of this process would.
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                     }
                     Ok(())
@@ -119,6 +131,7 @@ impl Store {
             pool,
             backend,
             cache: Default::default(),
+            write_gate: Arc::new(Semaphore::new(1)),
         })
     }
 
@@ -188,16 +201,59 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write. The first statement takes the audit head's row, which serialises writers on
-    /// both backends (SQLite's write lock, PostgreSQL's row lock): the audit chain's order is the
-    /// commit order, and SQLite never has to upgrade a read lock (which would fail with "busy").
+    /// Starts a write. Writers of this process queue at the write gate (at most [`WRITE_WAIT`]),
+    /// then the transaction is begun by hand — `BEGIN IMMEDIATE` on SQLite takes the write lock
+    /// at once — and its first statement takes the audit head's row, which serialises writers of
+    /// all processes (SQLite's write lock, PostgreSQL's row lock, both bounded by the same wait):
+    /// the audit chain's order is the commit order, and SQLite never has to upgrade a read lock.
+    ///
+    /// The transaction is not sqlx's: a failed statement or commit must never leave a half-open
+    /// transaction on a pooled connection (after "disk full", SQLite may roll back by itself, and
+    /// sqlx's bookkeeping would then turn the next `BEGIN` into a savepoint that never commits).
+    /// So a [`WriteTx`] that is not committed, or whose commit failed, closes its connection
+    /// instead of returning it to the pool.
     pub async fn begin_write<'s>(&self, scope: &'s Scope) -> Result<WriteTx<'s>> {
-        let mut tx = self.pool.begin().await.map_err(internal)?;
+        let permit =
+            match tokio::time::timeout(WRITE_WAIT, self.write_gate.clone().acquire_owned()).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(_)) => return Err(DomainError::Internal("write gate closed".into())),
+                Err(_) => {
+                    tracing::warn!("a writer waited {WRITE_WAIT:?} for another write; busy");
+                    return Err(DomainError::Unavailable(Unavailable::Busy));
+                }
+            };
+        let conn = self.pool.acquire().await.map_err(internal)?;
+        let mut tx = WriteConn {
+            conn: Some(conn),
+            committed: false,
+        };
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        sqlx::query(begin)
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        if self.backend == Backend::Postgres {
+            // Another process's long write makes this one wait at most WRITE_WAIT (55P03 → busy).
+            sqlx::query(&format!(
+                "SET LOCAL lock_timeout = '{}ms'",
+                WRITE_WAIT.as_millis()
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(internal)?;
+        }
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
             .execute(&mut *tx)
             .await
             .map_err(internal)?;
-        Ok(WriteTx { tx, scope })
+        Ok(WriteTx {
+            tx,
+            scope,
+            _permit: permit,
+        })
     }
 
     /// The audit head's sequence number: it changes with every write, anywhere.
@@ -220,10 +276,61 @@ impl Store {
     }
 }
 
+/// A connection with a transaction begun by hand (see [`Store::begin_write`]). Dereferences to
+/// the connection, so statements run as `.execute(&mut *w.tx)`.
+pub(crate) struct WriteConn {
+    conn: Option<PoolConnection<Any>>,
+    committed: bool,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        // Only `commit` takes the connection out, and it consumes the transaction.
+        self.conn
+            .as_deref()
+            .expect("write connection present until commit")
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("write connection present until commit")
+    }
+}
+
+impl Drop for WriteConn {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Dropped on an error path: closing the connection rolls the transaction back
+            // (SQLite closes the handle, PostgreSQL ends the session), and nothing half-open
+            // goes back into the pool.
+            if let Some(c) = self.conn.as_mut() {
+                c.close_on_drop();
+            }
+        }
+    }
+}
+
+impl WriteConn {
+    async fn commit(&mut self) -> Result<()> {
+        sqlx::query("COMMIT")
+            .execute(&mut **self)
+            .await
+            .map_err(internal)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
 /// A write transaction that records what it changes in the audit chain before it commits.
 pub struct WriteTx<'s> {
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: WriteConn,
     pub(crate) scope: &'s Scope,
+    /// Held until the transaction ends: the next writer of this process waits for it.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl WriteTx<'_> {
@@ -249,16 +356,56 @@ impl WriteTx<'_> {
         audit::append(&mut self.tx, &change).await
     }
 
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await.map_err(internal)
+    /// Commits; only when this returns `Ok` is the write acknowledged. On an error the
+    /// connection is closed, which rolls back whatever the database had not already undone.
+    pub async fn commit(mut self) -> Result<()> {
+        self.tx.commit().await
     }
 }
 
 /// Logs the cause and returns a generic internal error; database messages can contain data and
-/// are never shown to the user.
-pub(crate) fn internal(e: impl std::fmt::Display) -> DomainError {
+/// are never shown to the user. A full disk and a busy database are not internal errors: they
+/// become [`DomainError::Unavailable`] (503, "try again"), with nothing changed.
+pub(crate) fn internal<E: std::fmt::Display + 'static>(e: E) -> DomainError {
+    if let Some(why) = unavailable(&e) {
+        tracing::warn!(error = %e, ?why, "database unavailable");
+        return DomainError::Unavailable(why);
+    }
     tracing::error!(error = %e, "database error");
     DomainError::Internal("database error".into())
+}
+
+/// Whether a database error means "not now" rather than "broken": SQLite's result codes
+/// (FULL 13; BUSY 5 and LOCKED 6 with their extended codes) and PostgreSQL's SQLSTATEs (class 53
+/// insufficient resources, 55P03 lock timeout, 57014 statement cancelled, 40001/40P01), and a pool
+/// that had no connection free in time.
+fn unavailable(e: &dyn std::any::Any) -> Option<Unavailable> {
+    let e = e.downcast_ref::<sqlx::Error>()?;
+    match e {
+        sqlx::Error::PoolTimedOut => Some(Unavailable::Busy),
+        sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            let postgres = db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some();
+            if !postgres {
+                // SQLite: the extended code; the primary code is its low byte.
+                let n = code.parse::<i64>().ok()?;
+                return match n & 0xff {
+                    13 => Some(Unavailable::StorageFull),
+                    5 | 6 => Some(Unavailable::Busy),
+                    _ => None,
+                };
+            }
+            match code.as_ref() {
+                "53100" => Some(Unavailable::StorageFull),
+                "55P03" | "57014" | "40001" | "40P01" | "53300" => Some(Unavailable::Busy),
+                c if c.starts_with("53") => Some(Unavailable::Busy),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Maps a unique-constraint violation to a conflict on `field`, everything else to [`internal`].

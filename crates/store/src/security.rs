@@ -630,11 +630,7 @@ impl Store {
     }
 }
 
-async fn insert_snapshot(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    s: &Snapshot,
-    target: Target,
-) -> Result<i64> {
+async fn insert_snapshot(tx: &mut crate::WriteConn, s: &Snapshot, target: Target) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO sec_snapshot (organisation_id, taken_on, target, practices, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

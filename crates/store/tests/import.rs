@@ -91,8 +91,36 @@ async fn an_import_creates_links_audits_and_recomputes() {
     assert!(p.is_ok(), "{:?}", p.errors);
     let s = store.import_objects(&coord, a, &p).await.unwrap();
     assert_eq!((s.created, s.updated, s.links), (4, 0, 3));
-    // One audit entry per object and per link.
-    assert_eq!(store.audit_len().await.unwrap(), before + 7);
+    // One audit entry for the import, listing every object and link it made.
+    assert_eq!(store.audit_len().await.unwrap(), before + 1);
+    let entry = store
+        .audit_entries(
+            &coord,
+            &stadtmauer_store::audit::AuditFilter {
+                organisation: Some(a),
+                before_seq: None,
+                limit: 1,
+            },
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (entry.action.as_str(), entry.entity.as_str()),
+        ("import", "inventory")
+    );
+    let after: serde_json::Value = serde_json::from_str(entry.after.as_deref().unwrap()).unwrap();
+    let names: Vec<&str> = after["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Bürgerbüro", "Einwohnerverfahren", "Server", "Serverraum"]
+    );
+    assert_eq!(after["links"].as_array().unwrap().len(), 3);
     let objs = store.objects(&coord, a, None, false).await.unwrap();
     let room = objs.iter().find(|o| o.data.name == "Serverraum").unwrap();
     assert_eq!(room.effective.c, Level::Hoch);

@@ -15,6 +15,8 @@ pub struct PageError {
     status: StatusCode,
     /// Field messages (i18n keys) of refused input, shown on the page.
     details: Vec<&'static str>,
+    /// A more specific message than the status's own (i18n key).
+    message: Option<&'static str>,
 }
 
 impl PageError {
@@ -23,6 +25,7 @@ impl PageError {
             tr,
             status,
             details: vec![],
+            message: None,
         }
     }
     pub fn domain(tr: Tr, e: DomainError) -> PageError {
@@ -32,7 +35,13 @@ impl PageError {
             }
             _ => vec![],
         };
+        let mut message = None;
         let status = match e {
+            DomainError::Unavailable(why) => {
+                tracing::warn!(?why, "database unavailable");
+                message = Some(why.message());
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             DomainError::NotFound => StatusCode::NOT_FOUND,
             DomainError::Forbidden => StatusCode::FORBIDDEN,
             DomainError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -46,6 +55,7 @@ impl PageError {
             tr,
             status,
             details,
+            message,
         }
     }
 }
@@ -59,18 +69,22 @@ impl IntoResponse for PageError {
             409 => "err.page_409",
             413 => "err.page_413",
             422 => "err.page_422",
+            503 => "err.page_503",
             _ => "err.page_500",
         };
+        let key = self.message.unwrap_or(key);
         let page = ErrorPage {
             c: Chrome::anonymous(self.tr, ""),
             code: self.status.as_u16(),
             message: key,
             details: self.details,
         };
-        match page.render() {
+        let mut resp = match page.render() {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(_) => self.status.into_response(),
-        }
+        };
+        retry_after(&mut resp);
+        resp
     }
 }
 
@@ -133,6 +147,14 @@ fn problem(
     resp
 }
 
+/// A 503 tells clients when to try again.
+fn retry_after(resp: &mut Response) {
+    if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+}
+
 fn fields(e: &stadtmauer_core::validate::FieldErrors) -> Vec<ProblemField> {
     let en = Tr { lang: Lang::En };
     e.0.iter()
@@ -183,6 +205,18 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Domain(DomainError::Conflict(e)) => {
                 problem(StatusCode::CONFLICT, "Conflict", None, fields(&e))
+            }
+            ApiError::Domain(DomainError::Unavailable(why)) => {
+                tracing::warn!(?why, "database unavailable");
+                let en = Tr { lang: Lang::En };
+                let mut r = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service Unavailable",
+                    Some(en.s(why.message()).to_string()),
+                    vec![],
+                );
+                retry_after(&mut r);
+                r
             }
             ApiError::Domain(DomainError::Internal(cause)) => {
                 tracing::error!(cause = %cause, "internal error");
