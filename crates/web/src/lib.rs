@@ -22,6 +22,16 @@ use std::sync::Arc;
 
 pub use routes::RouteInfo;
 
+/// The assessment workbook reader (the page's XLSX import), reachable for the memory-bound tests
+/// (`tests/xlsx_bounds.rs`) and the fuzz target `assessment_xlsx`.
+#[doc(hidden)]
+pub mod assessment_xlsx {
+    pub use crate::pages::security::transfer::xlsx::{
+        read_sheet, workbook, Refusal, SheetRow, HEADER, MAX_ROWS, MAX_TEXT_BYTES, MAX_UNPACKED,
+        SHEET,
+    };
+}
+
 /// Settings that shape the web layer.
 #[derive(Debug, Clone)]
 pub struct WebConfig {

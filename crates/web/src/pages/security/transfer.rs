@@ -34,7 +34,7 @@ use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, Scope};
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
 
-mod xlsx;
+pub(crate) mod xlsx;
 
 /// Largest assessment-results file accepted (the request may be a little larger).
 pub const RESULTS_MAX: usize = 16 * 1024 * 1024;

@@ -49,10 +49,22 @@ pub const HEADER: [&str; 9] = [
     "Nachweise",
 ];
 const COLS: usize = HEADER.len();
-/// Rows read at most (a town answers a few thousand requirement/object pairs).
+/// Rows read at most (a town answers a few thousand requirement/object pairs): a cell with
+/// content below row 100,000 is refused by its row and column, whatever the file claims.
 pub const MAX_ROWS: u32 = 100_000;
-/// The parts of a workbook may unpack to at most this many bytes (zip bombs).
+/// The parts of a workbook may unpack to at most this many bytes (zip bombs). Checked on the
+/// sizes the parts declare, before anything is unpacked; no part is ever unpacked beyond its
+/// declared size.
 pub const MAX_UNPACKED: u64 = 128 * 1024 * 1024;
+/// Longest text kept of one cell (characters): Excel's own limit per cell, plus one so that the
+/// answer's validation still sees, and refuses, what is too long.
+pub const MAX_CELL_CHARS: usize = 32_767 + 1;
+/// Most bytes of cell text kept from the sheet. A shared string is stored once in the file but
+/// copied into each cell that uses it; this bounds the copies (at most 100,000 rows × 9 columns).
+pub const MAX_TEXT_BYTES: usize = 64 * 1024 * 1024;
+/// Most shared strings a workbook may announce (`uniqueCount`, for which the reader reserves
+/// room before reading any): one per cell of the 100,000 × 9 that are read.
+pub const MAX_SHARED_STRINGS: u64 = MAX_ROWS as u64 * COLS as u64;
 /// Errors listed at most; the rest are counted.
 const SHOWN_ERRORS: usize = 25;
 
@@ -322,56 +334,61 @@ pub fn column_letter(mut c: u32) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
-/// What the parts of a ZIP archive declare they unpack to (central directory); `None` when the
-/// bytes are no ZIP archive this reader understands (ZIP64 included: far too large here).
-fn zip_unpacked_size(b: &[u8]) -> Option<u64> {
-    let u16_at = |i: usize| -> Option<usize> {
-        Some(u16::from_le_bytes(b.get(i..i + 2)?.try_into().ok()?) as usize)
-    };
-    let u32_at =
-        |i: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?)) };
-    let last = b.len().checked_sub(22)?;
-    let eocd = (last.saturating_sub(65_535)..=last)
-        .rev()
-        .find(|&i| b[i..].starts_with(b"PK\x05\x06"))?;
-    let entries = u16_at(eocd + 10)?;
-    let directory = u32_at(eocd + 16)?;
-    if entries == 0xFFFF || directory == u32::MAX {
-        return None;
-    }
-    let mut at = directory as usize;
-    let mut total = 0u64;
-    for _ in 0..entries {
-        if !b.get(at..)?.starts_with(b"PK\x01\x02") {
-            return None;
-        }
-        let size = u32_at(at + 24)?;
-        if size == u32::MAX {
-            return None;
-        }
-        total = total.saturating_add(u64::from(size));
-        at += 46 + u16_at(at + 28)? + u16_at(at + 30)? + u16_at(at + 32)?;
-    }
-    Some(total)
-}
-
-/// The errors of a refused file, ready to show (German or English).
+/// The errors of a refused file, ready to show (German or English): the first ones in full, and
+/// how many more were found (a file can hold millions of bad cells; they are counted, not kept).
 #[derive(Debug, Default)]
-pub struct Refusal(pub Vec<String>);
+pub struct Refusal(pub Vec<String>, pub usize);
 
 impl Refusal {
     fn one(s: String) -> Refusal {
-        Refusal(vec![s])
+        Refusal(vec![s], 0)
     }
     /// The first errors, and a line that counts the rest.
     pub fn shown(mut self, tr: Tr) -> Vec<String> {
+        let mut more = self.1;
         if self.0.len() > SHOWN_ERRORS {
-            let more = self.0.len() - SHOWN_ERRORS;
+            more += self.0.len() - SHOWN_ERRORS;
             self.0.truncate(SHOWN_ERRORS);
+        }
+        if more > 0 {
             self.0
                 .push(tr.f("sec.xl.err.more", &[("n", &more.to_string())]));
         }
         self.0
+    }
+}
+
+/// Errors as they are found: the first [`SHOWN_ERRORS`] kept, the rest counted.
+#[derive(Default)]
+struct Errors {
+    kept: Vec<String>,
+    more: usize,
+}
+
+impl Errors {
+    fn push(&mut self, e: String) {
+        if self.kept.len() < SHOWN_ERRORS {
+            self.kept.push(e);
+        } else {
+            self.more += 1;
+        }
+    }
+    fn len(&self) -> usize {
+        self.kept.len() + self.more
+    }
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn refusal(self) -> Refusal {
+        Refusal(self.kept, self.more)
+    }
+}
+
+/// The text of a cell, cut after [`MAX_CELL_CHARS`] characters.
+fn capped(s: &str) -> String {
+    match s.char_indices().nth(MAX_CELL_CHARS) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
     }
 }
 
@@ -404,21 +421,27 @@ fn number(f: f64) -> String {
 /// Reads [`SHEET`] of an XLSX workbook: checks the header and returns the non-empty rows below
 /// it as text. Refuses what is no workbook, a missing sheet, a wrong header, formulas, error
 /// values and content right of column I.
+///
+/// The sheet is streamed cell by cell and only cells with content in rows 1–[`MAX_ROWS`] and
+/// columns A–I are kept, so memory follows the cells present, never the dimensions the file
+/// claims; before calamine opens the workbook, [`check_xlsx_package`] bounds what its parts
+/// unpack to and what its shared-string table announces. Formulas are read as metadata only.
 pub fn read_sheet(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
-    use calamine::{DataRef, Reader, Xlsx};
+    use calamine::{DataRef, Reader, Xlsx, XlsxFormulaMetadata};
+    use stadtmauer_inventory::import::{check_xlsx_package, PackageError};
     let not_xlsx = || Refusal::one(tr.s("sec.xl.err.not_xlsx").to_string());
     if !bytes.starts_with(b"PK\x03\x04") {
         return Err(not_xlsx());
     }
-    match zip_unpacked_size(bytes) {
-        None => return Err(not_xlsx()),
-        Some(n) if n > MAX_UNPACKED => {
+    match check_xlsx_package(bytes, MAX_UNPACKED, MAX_SHARED_STRINGS) {
+        Ok(()) => {}
+        Err(PackageError::Unpacked) => {
             return Err(Refusal::one(tr.f(
                 "sec.xl.err.unpacked",
                 &[("mb", &(MAX_UNPACKED / (1024 * 1024)).to_string())],
             )))
         }
-        Some(_) => {}
+        Err(PackageError::NotZip | PackageError::Broken) => return Err(not_xlsx()),
     }
     let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx())?;
     let names = wb.sheet_names();
@@ -438,24 +461,56 @@ pub fn read_sheet(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
         )));
     }
     let mut cells = wb.worksheet_cells_reader(SHEET).map_err(|_| not_xlsx())?;
-    let mut errors = Vec::new();
+    let mut errors = Errors::default();
     let mut grid: BTreeMap<u32, [String; COLS]> = BTreeMap::new();
+    let mut text_bytes = 0usize;
+    // Shared formulas: the text of each group's anchor, to name the formula of its other cells.
+    let mut shared: HashMap<usize, String> = HashMap::new();
     loop {
-        let cell = match cells.next_cell_with_formula() {
+        let cell = match cells.next_cell_with_formula_metadata() {
             Ok(Some(c)) => c,
             Ok(None) => break,
             Err(_) => return Err(not_xlsx()),
         };
         let (r, c) = cell.pos;
         let line = r.saturating_add(1);
-        if r >= MAX_ROWS {
-            errors.push(tr.f(
-                "sec.xl.err.too_many_rows",
-                &[("max", &MAX_ROWS.to_string())],
-            ));
-            break;
+        let formula = match cell.formula {
+            Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
+            Some(XlsxFormulaMetadata::Shared {
+                shared_index,
+                formula,
+                ..
+            }) => {
+                let shown: String = formula.chars().take(80).collect();
+                shared.entry(shared_index).or_insert(shown);
+                Some(formula)
+            }
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => Some(
+                shared
+                    .get(&shared_index)
+                    .cloned()
+                    .unwrap_or_else(|| "…".to_string()),
+            ),
+            Some(_) => Some("…".to_string()),
+            None => None,
         }
-        if let Some(f) = cell.formula.as_deref().filter(|f| !f.trim().is_empty()) {
+        .filter(|f| !f.trim().is_empty());
+        if formula.is_none() && matches!(cell.value, DataRef::Empty) {
+            // A cell without content (a format only) is no content, wherever it stands.
+            continue;
+        }
+        if r >= MAX_ROWS {
+            // Refused at once, named by the cell that crosses; nothing further is read.
+            return Err(Refusal::one(tr.f(
+                "sec.xl.err.limit_rows",
+                &[
+                    ("row", &line.to_string()),
+                    ("col", &column_letter(c)),
+                    ("max", &MAX_ROWS.to_string()),
+                ],
+            )));
+        }
+        if let Some(f) = formula {
             let shown: String = f.chars().take(80).collect();
             let msg = tr.f("sec.xl.err.formula", &[("formula", &format!("={shown}"))]);
             errors.push(cell_msg(tr, line, c as usize, &msg));
@@ -463,8 +518,8 @@ pub fn read_sheet(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
         }
         let text = match cell.value {
             DataRef::Empty => String::new(),
-            DataRef::String(s) => s,
-            DataRef::SharedString(s) => s.to_string(),
+            DataRef::String(s) => capped(&s),
+            DataRef::SharedString(s) => capped(s),
             DataRef::Int(n) => n.to_string(),
             DataRef::Float(f) => number(f),
             DataRef::Bool(b) => if b { "WAHR" } else { "FALSCH" }.to_string(),
@@ -472,7 +527,7 @@ pub fn read_sheet(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
                 let (y, m, d, ..) = d.to_ymd_hms_milli();
                 format!("{y:04}-{m:02}-{d:02}")
             }
-            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s,
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => capped(&s),
             DataRef::Error(e) => {
                 let msg = tr.f("sec.xl.err.error_value", &[("value", &e.to_string())]);
                 errors.push(cell_msg(tr, line, c as usize, &msg));
@@ -489,30 +544,45 @@ pub fn read_sheet(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
             ));
             continue;
         }
-        grid.entry(r).or_default()[c as usize] = text;
+        text_bytes += text.len();
+        if text_bytes > MAX_TEXT_BYTES {
+            return Err(Refusal::one(tr.f(
+                "sec.xl.err.limit_text",
+                &[
+                    ("row", &line.to_string()),
+                    ("col", &column_letter(c)),
+                    ("max", &(MAX_TEXT_BYTES / (1024 * 1024)).to_string()),
+                ],
+            )));
+        }
+        if let Some(slot) = grid.entry(r).or_default().get_mut(c as usize) {
+            *slot = text;
+        }
     }
+    drop(cells);
     // The header: row 1, columns A–I.
     let header = grid.remove(&0).unwrap_or_default();
     let mut header_errors = Vec::new();
     for (c, want) in HEADER.iter().enumerate() {
         let got = header[c].trim();
         if got.to_lowercase() != want.to_lowercase() {
+            let shown: String = got.chars().take(80).collect();
             header_errors.push(tr.f(
                 "sec.xl.err.header",
                 &[
                     ("col", &column_letter(c as u32)),
                     ("expected", want),
-                    ("found", if got.is_empty() { "–" } else { got }),
+                    ("found", if got.is_empty() { "–" } else { &shown }),
                 ],
             ));
         }
     }
     if !header_errors.is_empty() {
         // A wrong header makes every cell below it suspect: report the header alone.
-        return Err(Refusal(header_errors));
+        return Err(Refusal(header_errors, 0));
     }
     if !errors.is_empty() {
-        return Err(Refusal(errors));
+        return Err(errors.refusal());
     }
     let rows: Vec<SheetRow> = grid
         .into_iter()
@@ -557,7 +627,7 @@ pub fn answers_from_rows(
     objects: &[Object],
     today: Date,
 ) -> Result<Vec<Answer>, Refusal> {
-    let mut errors = Vec::new();
+    let mut errors = Errors::default();
     let mut out = Vec::new();
     let mut seen: HashMap<(String, Option<ObjectId>), u32> = HashMap::new();
     for row in rows {
@@ -565,7 +635,7 @@ pub fn answers_from_rows(
         let [req, object, status, reason, note, responsible, assessed_on, review_by, evidence] =
             &row.cells;
         let before = errors.len();
-        let err = |errors: &mut Vec<String>, col: usize, msg: &str| {
+        let err = |errors: &mut Errors, col: usize, msg: &str| {
             errors.push(cell_msg(tr, line, col, msg));
         };
         let value = |v: &str| v.trim().chars().take(120).collect::<String>();
@@ -730,7 +800,7 @@ pub fn answers_from_rows(
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(Refusal(errors))
+        Err(errors.refusal())
     }
 }
 
@@ -867,7 +937,6 @@ mod tests {
             &[("Kommune".into(), "X".into())],
         )
         .unwrap();
-        assert!(zip_unpacked_size(&bytes).unwrap() > 0);
         let rows = read_sheet(tr, &bytes).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].line, 2);
@@ -919,7 +988,7 @@ mod tests {
                     today,
                 ) {
                     Ok(answers) => prop_assert!(answers.len() <= rows.len()),
-                    Err(Refusal(lines)) => {
+                    Err(Refusal(lines, _)) => {
                         prop_assert!(!lines.is_empty());
                         for l in &lines {
                             prop_assert!(l.contains("Zeile") || l.contains("weitere"), "{}", l);
