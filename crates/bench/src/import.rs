@@ -116,6 +116,8 @@ async fn measure(url: &str, rows: usize, objects: usize, pg: bool) -> anyhow::Re
     let a = town(&store, verbund, "Importstadt").await?;
     let b = town(&store, verbund, "Nebenstadt").await?;
     let c = town(&store, verbund, "Großstadt").await?;
+    // A scope is resolved when taken: take it again so that it covers the new towns.
+    let sys = store.system_scope("bench").await?;
 
     // The spreadsheet: two thirds IT systems, one third applications on two systems each.
     let systems = rows * 2 / 3;

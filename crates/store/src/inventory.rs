@@ -784,13 +784,29 @@ pub(crate) async fn recompute(w: &mut WriteTx<'_>, starts: &[i64]) -> Result<usi
          UNION SELECT l.to_id FROM inv_link l JOIN down d ON l.from_id = d.id)",
         id_list(starts.iter().copied())
     );
-    let rows = sqlx::query(&format!(
-        "{down} SELECT o.id, o.kind, o.own_c, o.own_i, o.own_a, o.ovr_c, o.ovr_i, o.ovr_a, o.ovr_reason, o.eff_c, o.eff_i, o.eff_a, o.via_c, o.via_i, o.via_a \
-         FROM inv_object o JOIN down ON down.id = o.id"
-    ))
-    .fetch_all(&mut *w.tx)
-    .await
-    .map_err(internal)?;
+    // The downstream ids first, then their rows by explicit id lists: joining the recursive CTE
+    // back to the object table lets SQLite's planner scan all objects (16 ms at 300,000).
+    let down_ids: Vec<i64> = sqlx::query(&format!("{down} SELECT id FROM down"))
+        .fetch_all(&mut *w.tx)
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(internal)?;
+    let mut rows = Vec::with_capacity(down_ids.len());
+    for chunk in down_ids.chunks(1000) {
+        rows.extend(
+            sqlx::query(&format!(
+                "SELECT o.id, o.kind, o.own_c, o.own_i, o.own_a, o.ovr_c, o.ovr_i, o.ovr_a, o.ovr_reason, o.eff_c, o.eff_i, o.eff_a, o.via_c, o.via_i, o.via_a \
+                 FROM inv_object o WHERE o.id IN {}",
+                id_list(chunk.iter().copied())
+            ))
+            .fetch_all(&mut *w.tx)
+            .await
+            .map_err(internal)?,
+        );
+    }
     let mut nodes = Vec::with_capacity(rows.len());
     let mut old = std::collections::HashMap::with_capacity(rows.len());
     for r in &rows {
