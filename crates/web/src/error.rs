@@ -230,3 +230,48 @@ impl IntoResponse for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use stadtmauer_core::error::Unavailable;
+
+    async fn body(r: Response) -> String {
+        use http_body_util::BodyExt;
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_is_a_503_page_that_says_so_and_nothing_changed() {
+        let de = Tr { lang: Lang::De };
+        let r = PageError::domain(de, DomainError::Unavailable(Unavailable::StorageFull))
+            .into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+        let html = body(r).await;
+        assert!(
+            html.contains("Speicherplatz der Datenbank erschöpft"),
+            "{html}"
+        );
+        assert!(html.contains("es wurde nichts geändert"));
+        let r = PageError::domain(de, DomainError::Unavailable(Unavailable::Busy)).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body(r).await.contains("gerade durch eine andere Änderung"));
+    }
+
+    #[tokio::test]
+    async fn the_api_answers_busy_with_a_problem_document() {
+        let r = ApiError::Domain(DomainError::Unavailable(Unavailable::Busy)).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let json: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+        assert_eq!(json["status"], 503);
+        assert!(json["detail"].as_str().unwrap().contains("busy"));
+    }
+}
