@@ -2,7 +2,7 @@
 //! reason, note, responsible person, evidence and dates, validated from what a form or API sends.
 
 use serde::{Deserialize, Serialize};
-use stadtmauer_core::validate::{self, FieldErrors};
+use stadtmauer_core::validate::{self, date_error, FieldErrors};
 use stadtmauer_core::{DomainError, ObjectId};
 use time::Date;
 
@@ -158,7 +158,7 @@ impl EvidenceInput {
             Some(raw) => match parse_date(raw) {
                 Some(d) => Some(d),
                 None => {
-                    e.add("evidence_valid_until", "err.date_format");
+                    e.add("evidence_valid_until", date_error(raw, "err.date_format"));
                     return None;
                 }
             },
@@ -262,6 +262,8 @@ impl AnswerInput {
                 }
                 Some(d) => d,
                 None => {
+                    // Still the plain key: the XLSX exchange (security/transfer/xlsx.rs) matches
+                    // on it to name the cell; it moves to `date_error` together with that match.
                     e.add("assessed_on", "err.date_format");
                     today
                 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use stadtmauer_core::validate::{self, FieldErrors};
+use stadtmauer_core::validate::{self, date_error, FieldErrors};
 use stadtmauer_core::{DomainError, ObjectId, OrgId};
 use stadtmauer_inventory::Level;
 use time::Date;
@@ -247,7 +247,7 @@ impl MeasureInput {
         let deadline = match self.deadline.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(raw) => parse_date(raw).or_else(|| {
-                e.add("deadline", "err.date_format");
+                e.add("deadline", date_error(raw, "err.date_format"));
                 None
             }),
         };

@@ -181,6 +181,17 @@ async fn import(store: &Store, source: &str, upload: FeedUpload) -> anyhow::Resu
         Err(FeedImportError::Feed(m)) => {
             bail!("feed refused, the previous one stays active: {m}")
         }
+        Err(FeedImportError::Domain(stadtmauer_core::DomainError::Invalid(f))) => {
+            // Field messages are i18n keys; the console speaks English.
+            let en = stadtmauer_web::i18n::Tr {
+                lang: stadtmauer_web::i18n::Lang::En,
+            };
+            let why: Vec<&str> = f.0.iter().map(|x| en.s(x.message)).collect();
+            bail!(
+                "feed refused, the previous one stays active: {}",
+                why.join(" ")
+            )
+        }
         Err(FeedImportError::Domain(e)) => Err(e.into()),
     }
 }
@@ -329,10 +340,23 @@ pub async fn run(store: &Store, command: FeedsCommand) -> anyhow::Result<()> {
             let (source, upload) = if let Some(p) = kev {
                 let b =
                     std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                if b.is_empty() {
+                    bail!(
+                        "{} is empty; expected the CISA KEV catalog (known_exploited_vulnerabilities.json)",
+                        p.display()
+                    );
+                }
                 (p.display().to_string(), FeedUpload::Kev(b))
             } else if let Some(dir) = eol {
                 let mut paths = Vec::new();
                 files_with(&dir, "md", &mut paths)?;
+                if paths.is_empty() {
+                    bail!(
+                        "no endoflife.date product files (*.md, as in the products/ folder of \
+                         endoflife-date/endoflife.date) found in {}",
+                        dir.display()
+                    );
+                }
                 let snapshot = match date {
                     Some(d) => Some(
                         stadtmauer_store::updates::parse_date(&d)
@@ -352,6 +376,13 @@ pub async fn run(store: &Store, command: FeedsCommand) -> anyhow::Result<()> {
                 } else {
                     let mut paths = Vec::new();
                     files_with(&p, "json", &mut paths)?;
+                    if paths.is_empty() {
+                        bail!(
+                            "no CSAF advisories (*.json) found in {}; give a directory of \
+                             advisories or a provider-metadata.json",
+                            p.display()
+                        );
+                    }
                     let files = read_all(&paths, &p, "CSAF")?;
                     (p.display().to_string(), FeedUpload::Csaf(files))
                 }

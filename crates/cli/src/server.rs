@@ -36,7 +36,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
@@ -144,8 +144,12 @@ async fn accept_error(e: io::Error) {
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
-/// What the watchdog knows about one connection.
-struct Activity(Mutex<ActivityState>);
+/// What the watchdog knows about one connection. `changed` wakes it when a deadline may have
+/// moved earlier (a request head began) or a request started or ended.
+struct Activity {
+    state: Mutex<ActivityState>,
+    changed: Notify,
+}
 
 struct ActivityState {
     /// Requests handed to the application whose response is not ready yet.
@@ -160,26 +164,34 @@ struct ActivityState {
 impl Activity {
     fn new() -> Activity {
         let now = Instant::now();
-        Activity(Mutex::new(ActivityState {
-            in_flight: 0,
-            head_started: Some(now),
-            last_io: now,
-        }))
+        Activity {
+            state: Mutex::new(ActivityState {
+                in_flight: 0,
+                head_started: Some(now),
+                last_io: now,
+            }),
+            changed: Notify::new(),
+        }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut ActivityState) -> R) -> R {
-        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut s)
     }
 
     fn read(&self) {
-        self.with(|s| {
+        let head_began = self.with(|s| {
             let now = Instant::now();
             s.last_io = now;
-            if s.in_flight == 0 && s.head_started.is_none() {
+            let began = s.in_flight == 0 && s.head_started.is_none();
+            if began {
                 s.head_started = Some(now);
             }
+            began
         });
+        if head_began {
+            self.changed.notify_one();
+        }
     }
 
     fn wrote(&self) {
@@ -191,6 +203,7 @@ impl Activity {
             s.in_flight += 1;
             s.head_started = None;
         });
+        self.changed.notify_one();
         InFlight(self.clone())
     }
 
@@ -220,17 +233,25 @@ impl Drop for InFlight {
             s.in_flight = s.in_flight.saturating_sub(1);
             s.last_io = Instant::now();
         });
+        self.0.changed.notify_one();
     }
 }
 
-/// Completes when the connection has overstayed a timeout.
+/// Completes when the connection has overstayed a timeout. Sleeps until the current deadline,
+/// or until the state changes (a change stored while it computes is not lost: `notify_one`
+/// keeps a permit).
 async fn watchdog(activity: &Activity, limits: Limits) -> &'static str {
     loop {
         match activity.deadline(limits) {
             // A request is being handled: the handler and the body timeout take care of it.
-            None => tokio::time::sleep(limits.header_read.min(limits.keep_alive_idle)).await,
+            None => activity.changed.notified().await,
             Some((at, why)) if at <= Instant::now() => return why,
-            Some((at, _)) => tokio::time::sleep_until(at).await,
+            Some((at, _)) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = activity.changed.notified() => {}
+                }
+            }
         }
     }
 }

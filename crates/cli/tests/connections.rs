@@ -155,6 +155,9 @@ async fn slow_heads_are_cut_off_while_others_are_served() {
     s.write_all(HEALTH).unwrap();
     let r = read_response(&mut s, Duration::from_secs(10)).expect("no answer");
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    // Idle for a while first (the idle timeout is 30 s), so the watchdog sleeps towards the
+    // idle deadline when the slow head begins.
+    std::thread::sleep(Duration::from_millis(1500));
     s.write_all(b"GET /healthz HTTP/1.1\r\n").unwrap();
     let took = wait_closed(&mut s, Duration::from_secs(10), |s| {
         s.write_all(b"X-Slow: 1\r\n")

@@ -209,7 +209,7 @@ impl BackupInput {
                 }
                 Some(d) => Some(d),
                 None => {
-                    e.add(field, "err.date");
+                    e.add(field, validate::date_error(raw, "err.date"));
                     None
                 }
             }

@@ -227,7 +227,7 @@ impl DeadlineInput {
             "fixed" | "datum" => match parse_date(value) {
                 Some(d) => Some(DeadlineRule::Fixed(d)),
                 None => {
-                    e.add("deadline_value", "err.date");
+                    e.add("deadline_value", validate::date_error(value, "err.date"));
                     None
                 }
             },

@@ -76,7 +76,7 @@ impl ExerciseInput {
         }
         let planned = parse_date(&self.planned);
         match planned {
-            None => e.add("planned", "err.date"),
+            None => e.add("planned", validate::date_error(&self.planned, "err.date")),
             Some(d) if d < today => e.add("planned", "err.date_past"),
             Some(_) => {}
         }

@@ -151,7 +151,7 @@ impl MembershipInput {
                     None
                 }
                 None => {
-                    e.add("valid_until", "err.date_format");
+                    e.add("valid_until", validate::date_error(raw, "err.date_format"));
                     None
                 }
             },

@@ -99,24 +99,97 @@ pub fn optional_count(
     }
 }
 
-/// An e-mail address: one `@`, a dot in the domain, no spaces. Stored lower-case.
+/// An e-mail address, stored lower-case. Accepted is `local@domain` with
+///
+/// * a local part of at most 64 ASCII characters: letters, digits and ``!#$%&'*+/=?^_`{|}~-``,
+///   dots only between them (no quoted local parts, nothing non-ASCII: `😀@x.example` is refused);
+/// * a domain of at least two labels of letters, digits and inner hyphens, each at most 63
+///   characters; letters may be non-ASCII (an IDN such as `gemeinde-möhnesee.de`, as people type
+///   it), the last label is not all digits;
+/// * at most 254 characters in all.
 pub fn email(errors: &mut FieldErrors, field: &'static str, value: &str) -> String {
     let v = value.trim().to_lowercase();
-    let valid = v.len() <= 254
-        && v.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !v.chars().any(|c| c.is_whitespace() || c.is_control());
     if v.is_empty() {
         errors.add(field, "err.required");
-    } else if !valid {
+    } else if !is_email(&v) {
         errors.add(field, "err.email");
     }
     v
+}
+
+/// The address grammar of [`email`].
+pub fn is_email(v: &str) -> bool {
+    let Some((local, domain)) = v.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b))
+        });
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.chars().count() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
+    v.chars().count() <= 254 && local_ok && domain_ok
+}
+
+/// The year, month and day of a value shaped like a date, `YYYY-M-D` (ISO, HTML date inputs)
+/// or `D.M.YYYY` (as Germans write it), leading zeros optional; whether that day exists is not
+/// checked. `None` when the shape is wrong.
+pub fn date_parts(raw: &str) -> Option<(i32, u32, u32)> {
+    let s = raw.trim();
+    let (y, m, d) = if let Some((y, rest)) = s.split_once('-') {
+        let (m, d) = rest.split_once('-')?;
+        (y, m, d)
+    } else {
+        let (d, rest) = s.split_once('.')?;
+        let (m, y) = rest.split_once('.')?;
+        (y, m, d)
+    };
+    let digits = |p: &str, min: usize, max: usize| {
+        (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !digits(y, 4, 4) || !digits(m, 1, 2) || !digits(d, 1, 2) {
+        return None;
+    }
+    Some((y.parse().ok()?, m.parse().ok()?, d.parse().ok()?))
+}
+
+/// Days in a month of the Gregorian calendar; `None` for a month outside 1–12.
+pub fn days_in_month(year: i32, month: u32) -> Option<u32> {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    Some(match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    })
+}
+
+/// The i18n key for a date a parser refused: `err.date_nonexistent` when the value has the shape
+/// of a date (see [`date_parts`]) but names no day of the calendar — 30 February, 31 April,
+/// 29 February of a common year, month 13 — so the user learns the format was right and the day
+/// is not; otherwise `format_key`, the caller's "wrong format" message.
+pub fn date_error(raw: &str, format_key: &'static str) -> &'static str {
+    match date_parts(raw) {
+        Some((y, m, d)) if d == 0 || days_in_month(y, m).is_none_or(|n| d > n) => {
+            "err.date_nonexistent"
+        }
+        _ => format_key,
+    }
 }
 
 #[cfg(test)]
@@ -153,11 +226,76 @@ mod tests {
             ("a b@c.de", false),
             ("a@@b.de", false),
             ("", false),
+            ("😀@x.example", false),
+            ("anna😀@x.example", false),
+            ("ännä@x.example", false),
+            ("a@😀.example", false),
+            ("\"a b\"@x.example", false),
+            (".a@x.example", false),
+            ("a.@x.example", false),
+            ("a..b@x.example", false),
+            ("a@-x.example", false),
+            ("a@x-.example", false),
+            ("a@x..example", false),
+            ("a@x.123", false),
+            ("a@x.example\u{0}", false),
+            ("a<b>@x.example", false),
+            ("a@x_y.example", false),
+            ("a.b+tag@sub.x-y.example", true),
+            ("o'brien@x.example", true),
+            ("info@gemeinde-möhnesee.de", true),
+            ("a@192.168.1.1", false),
         ] {
             let mut e = FieldErrors::default();
             email(&mut e, "email", input);
             assert_eq!(e.is_empty(), ok, "{input}");
         }
+    }
+
+    #[test]
+    fn long_emails_are_refused() {
+        let mut e = FieldErrors::default();
+        email(&mut e, "email", &format!("{}@x.example", "a".repeat(65)));
+        assert_eq!(e.get("email"), Some("err.email"));
+        let mut e = FieldErrors::default();
+        email(&mut e, "email", &format!("a@{}.example", "b".repeat(64)));
+        assert_eq!(e.get("email"), Some("err.email"));
+        let mut e = FieldErrors::default();
+        email(
+            &mut e,
+            "email",
+            &format!("a@{}.example", ["b"; 130].join(".")),
+        );
+        assert_eq!(e.get("email"), Some("err.email"));
+    }
+
+    #[test]
+    fn nonexistent_dates_are_told_apart_from_wrong_formats() {
+        for (raw, key) in [
+            ("2026-02-30", "err.date_nonexistent"),
+            ("30.02.2026", "err.date_nonexistent"),
+            ("2026-04-31", "err.date_nonexistent"),
+            ("2026-02-29", "err.date_nonexistent"),
+            ("2026-13-01", "err.date_nonexistent"),
+            ("2026-00-10", "err.date_nonexistent"),
+            ("2026-01-00", "err.date_nonexistent"),
+            ("2026-01-32", "err.date_nonexistent"),
+            ("1900-02-29", "err.date_nonexistent"),
+            // Real days (the caller refused them for another reason) and other shapes.
+            ("2024-02-29", "err.date_format"),
+            ("2000-02-29", "err.date_format"),
+            ("morgen", "err.date_format"),
+            ("2026/02/30", "err.date_format"),
+            ("26-02-30", "err.date_format"),
+            ("2026-02-300", "err.date_format"),
+            ("", "err.date_format"),
+        ] {
+            assert_eq!(date_error(raw, "err.date_format"), key, "{raw}");
+        }
+        assert_eq!(date_parts(" 1.2.2026 "), Some((2026, 2, 1)));
+        assert_eq!(days_in_month(2026, 2), Some(28));
+        assert_eq!(days_in_month(2028, 2), Some(29));
+        assert_eq!(days_in_month(2026, 13), None);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! whose messages are i18n keys.
 
 use serde::{Deserialize, Serialize};
-use stadtmauer_core::validate::{optional_count, optional_text, required_text, FieldErrors};
+use stadtmauer_core::validate::{
+    date_error, optional_count, optional_text, required_text, FieldErrors,
+};
 use time::Date;
 
 /// ISO dates (`JJJJ-MM-TT`) in and out.
@@ -33,7 +35,7 @@ fn optional_date(errors: &mut FieldErrors, field: &'static str, v: Option<&str>)
     }
     let d = parse_date(raw);
     if d.is_none() {
-        errors.add(field, "err.date_format");
+        errors.add(field, date_error(raw, "err.date_format"));
     }
     d
 }
@@ -382,7 +384,7 @@ impl EventInput {
         if self.held_on.trim().is_empty() {
             e.add("held_on", "err.required");
         } else if held_on.is_none() {
-            e.add("held_on", "err.date_format");
+            e.add("held_on", date_error(&self.held_on, "err.date_format"));
         }
         let party = required_text(&mut e, "party", &self.party, 200);
         let topic = optional_text(&mut e, "topic", self.topic.as_deref(), 500);

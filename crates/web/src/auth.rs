@@ -149,6 +149,8 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
     }
     req.extensions_mut().insert(Tr { lang });
     let mut resp = next.run(req).await;
+    // Outer layers (the explanation of a refused body) answer in the same language.
+    resp.extensions_mut().insert(Tr { lang });
     if let Some(t) = pre_token {
         resp.headers_mut().append(
             header::SET_COOKIE,
@@ -215,7 +217,15 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
         Ok(b) => b,
-        Err(_) => return PageError::status(tr, StatusCode::PAYLOAD_TOO_LARGE).into_response(),
+        Err(e) => {
+            let me = parts.extensions.get::<CurrentUser>();
+            return if crate::body_limit::is_length_limit(&e) {
+                crate::body_limit::too_large_page(tr, me, state.config.max_body_bytes)
+            } else {
+                tracing::info!(path = %parts.uri.path(), error = %e, "request body incomplete");
+                crate::body_limit::incomplete_page(tr, me)
+            };
+        }
     };
     let form_token = if content_type.starts_with("application/x-www-form-urlencoded") {
         serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)

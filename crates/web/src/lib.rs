@@ -8,8 +8,10 @@
 pub mod api;
 mod assets;
 pub mod auth;
+mod body_limit;
 pub mod error;
 pub mod i18n;
+pub mod memory;
 mod metrics;
 mod pages;
 mod routes;
@@ -92,6 +94,11 @@ pub fn router(state: AppState) -> Router {
         metrics::track,
     ))
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+    .layer(axum::middleware::from_fn_with_state(
+        state.config.max_body_bytes,
+        body_limit::explain_refusals,
+    ))
+    .layer(axum::middleware::from_fn(memory::trim_after_large_bodies))
     .layer(axum::middleware::from_fn(auth::security_headers))
 }
 

@@ -2506,7 +2506,10 @@ fn validate_result(f: &ResultForm) -> Result<ExerciseResult, DomainError> {
     let mut e = FieldErrors::default();
     let held = bcm::bia::parse_date(&f.held);
     if held.is_none() {
-        e.add("held", "err.date");
+        e.add(
+            "held",
+            stadtmauer_core::validate::date_error(&f.held, "err.date"),
+        );
     }
     let duration = Span::parse(&f.duration).map_err(|x| e.add("duration", x.key()));
     let participants = split_list(&f.participants);

@@ -18,7 +18,7 @@ use axum::Form;
 use serde::Deserialize;
 use stadtmauer_assessment::date::{format_date, parse_date};
 use stadtmauer_core::org::Organisation;
-use stadtmauer_core::validate::FieldErrors;
+use stadtmauer_core::validate::{date_error, is_email, FieldErrors};
 use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, VerbundId};
 use stadtmauer_inventory::model::{Object, ObjectKind};
 use stadtmauer_store::updates::stadtmauer_lifecycle::identity::{Unrecognised, UserAlias};
@@ -238,8 +238,8 @@ pub async fn import(
                 match parse_date(date.trim()) {
                     Some(d) => Some(d),
                     None => {
-                        return feeds_view(&state, tr, &me, Some(tr.s("upd.err.date").into()), None)
-                            .await
+                        let key = date_error(date.trim(), "upd.err.date");
+                        return feeds_view(&state, tr, &me, Some(tr.s(key).into()), None).await;
                     }
                 }
             };
@@ -832,7 +832,7 @@ pub async fn plan(
                     &me,
                     org,
                     fid,
-                    DomainError::field("due", "upd.err.date"),
+                    DomainError::field("due", date_error(d, "upd.err.date")),
                 )
                 .await
             }
@@ -874,7 +874,10 @@ pub async fn exception(
                     &me,
                     org,
                     fid,
-                    DomainError::field("until", "upd.err.date"),
+                    DomainError::field(
+                        "until",
+                        date_error(f.until.as_deref().unwrap_or(""), "upd.err.date"),
+                    ),
                 )
                 .await
             }
@@ -1076,7 +1079,17 @@ pub async fn set_notify(
         webhook_url: f.webhook_url,
         email: f.email,
     };
-    match state.store.set_notify_config(&me.scope, v, &cfg).await {
+    let bad_email = cfg
+        .email
+        .as_deref()
+        .map(str::trim)
+        .is_some_and(|e| !e.is_empty() && !is_email(&e.to_lowercase()));
+    let saved = if bad_email {
+        Err(DomainError::field("email", "err.email"))
+    } else {
+        state.store.set_notify_config(&me.scope, v, &cfg).await
+    };
+    match saved {
         Ok(()) => done(&format!("/verbuende/{id}/updates"), "msg.saved"),
         Err(DomainError::Invalid(errs)) => {
             match verbund_view(&state, tr, &me, v, errs, None, Some(cfg)).await {

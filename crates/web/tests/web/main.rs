@@ -13,5 +13,6 @@ mod journeys;
 mod security;
 mod security_catalogs;
 mod security_office;
+mod robustness;
 mod security_transfer;
 mod updates;
