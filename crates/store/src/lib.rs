@@ -224,7 +224,7 @@ impl Store {
             };
         let conn = self.pool.acquire().await.map_err(internal)?;
         let mut tx = WriteConn {
-            conn: Some(conn),
+            conn,
             committed: false,
         };
         let begin = match self.backend {
@@ -279,25 +279,20 @@ impl Store {
 /// A connection with a transaction begun by hand (see [`Store::begin_write`]). Dereferences to
 /// the connection, so statements run as `.execute(&mut *w.tx)`.
 pub(crate) struct WriteConn {
-    conn: Option<PoolConnection<Any>>,
+    conn: PoolConnection<Any>,
     committed: bool,
 }
 
 impl std::ops::Deref for WriteConn {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        // Only `commit` takes the connection out, and it consumes the transaction.
-        self.conn
-            .as_deref()
-            .expect("write connection present until commit")
+        &self.conn
     }
 }
 
 impl std::ops::DerefMut for WriteConn {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        self.conn
-            .as_deref_mut()
-            .expect("write connection present until commit")
+        &mut self.conn
     }
 }
 
@@ -307,9 +302,7 @@ impl Drop for WriteConn {
             // Dropped on an error path: closing the connection rolls the transaction back
             // (SQLite closes the handle, PostgreSQL ends the session), and nothing half-open
             // goes back into the pool.
-            if let Some(c) = self.conn.as_mut() {
-                c.close_on_drop();
-            }
+            self.conn.close_on_drop();
         }
     }
 }
