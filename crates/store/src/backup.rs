@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use stadtmauer_core::DomainError;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -508,6 +508,8 @@ pub enum RestoreError {
     Format { line: usize, message: String },
     #[error("the checksum does not match: the file is damaged or was edited")]
     Checksum,
+    #[error("the file changed while it was being restored")]
+    Changed,
     #[error("the backup has schema version {backup}, this database has {database}; restore with the stadtmauer version that made the backup, then upgrade")]
     SchemaMismatch { backup: i64, database: i64 },
     #[error("the target database already holds data; restore into an empty database or pass --force to replace it")]
@@ -524,8 +526,15 @@ struct HashingWriter<W: Write> {
 }
 
 impl<W: Write> HashingWriter<W> {
+    /// Writes one line; refuses one that a restore would refuse ([`MAX_LINE_BYTES`]).
     fn line(&mut self, v: &Value) -> std::io::Result<()> {
         let mut s = v.to_string();
+        if s.len() > MAX_LINE_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the line takes {} bytes, more than a restore reads ({MAX_LINE_BYTES} bytes)",
+                s.len()
+            )));
+        }
         s.push('\n');
         self.hash.update(s.as_bytes());
         self.inner.write_all(s.as_bytes())
@@ -578,7 +587,9 @@ impl Store {
                     };
                     vals.push(v);
                 }
-                w.line(&Value::Array(vals)).map_err(io)?;
+                let key = vals.first().cloned().unwrap_or_default();
+                w.line(&Value::Array(vals))
+                    .map_err(|e| io(std::io::Error::other(format!("{table} {key}: {e}"))))?;
                 rows_total += 1;
                 if rows_total.is_multiple_of(1000) {
                     progress(rows_total);
@@ -602,18 +613,24 @@ impl Store {
 
     /// Restores a backup in one transaction: either everything is restored or nothing changes.
     /// The database must be migrated to the backup's schema version and, unless `force`, empty.
+    ///
+    /// The file is read twice, line by line, and never held in memory: the first pass checks all
+    /// of it (checksum, header, tables, columns, value types; [`parse_backup`]) before the database
+    /// is touched, the second inserts row by row and checks the checksum again, so a file changed
+    /// between the passes is rolled back. Memory is bounded by the longest line
+    /// ([`MAX_LINE_BYTES`]), not by the size of the file.
     pub async fn restore(
         &self,
-        input: impl BufRead,
+        mut input: impl BackupFile,
         force: bool,
         mut progress: impl FnMut(u64),
     ) -> Result<BackupSummary, RestoreError> {
-        // Read and check the whole file before touching the database.
-        let parsed = parse_backup(input)?;
+        // Check the whole file before touching the database.
+        let checked = parse_backup(input.read_from_start()?)?;
         let database = self.schema_version().await.map_err(internal)?;
-        if parsed.schema_version != database {
+        if checked.schema_version != database {
             return Err(RestoreError::SchemaMismatch {
-                backup: parsed.schema_version,
+                backup: checked.schema_version,
                 database,
             });
         }
@@ -635,6 +652,41 @@ impl Store {
         }
 
         let mut tx = self.pool.begin().await.map_err(internal)?;
+        let written = async {
+            let reader = input.read_from_start()?;
+            let rows = self
+                .restore_rows(&mut tx, reader, &checked, &mut progress)
+                .await?;
+            crate::provider_use::rebuild(&mut tx, self.backend, None).await?;
+            Ok::<u64, RestoreError>(rows)
+        }
+        .await;
+        let rows = match written {
+            Ok(rows) => rows,
+            Err(e) => {
+                // Dropping would roll back too; rolling back here returns a clean connection.
+                let _ = tx.rollback().await;
+                return Err(e);
+            }
+        };
+        tx.commit().await.map_err(internal)?;
+        progress(rows);
+        Ok(BackupSummary {
+            rows,
+            schema_version: checked.schema_version,
+            sha256: checked.sha256,
+        })
+    }
+
+    /// The second pass of [`Store::restore`]: wipes the tables and inserts the file's rows one by
+    /// one inside `tx`, then checks that the file is still the one the first pass checked.
+    async fn restore_rows(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        input: impl BufRead,
+        checked: &ParsedBackup,
+        progress: &mut impl FnMut(u64),
+    ) -> Result<u64, RestoreError> {
         let wipe = TABLES
             .iter()
             .rev()
@@ -643,42 +695,77 @@ impl Store {
             .chain(DERIVED.iter().copied());
         for table in wipe {
             sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(internal)?;
         }
+        let mut lines = Lines::new(input, MAX_LINE_BYTES);
+        let mut hash = Sha256::new();
+        let mut tables = TableState::default();
+        let mut insert: Option<(usize, String)> = None;
         let mut rows = 0u64;
-        for table in &parsed.tables {
-            let names: Vec<&str> = table.columns.iter().map(|c| c.0).collect();
-            let placeholders: Vec<String> = (1..=names.len()).map(|n| format!("${n}")).collect();
-            let sql = format!(
-                "INSERT INTO {} ({}) VALUES ({})",
-                table.name,
-                names.join(", "),
-                placeholders.join(", ")
-            );
-            for (line, vals) in &table.rows {
-                let mut q = sqlx::query(&sql);
-                for (val, (_, ty)) in vals.iter().zip(table.columns.iter()) {
-                    // Types were checked while parsing.
-                    q = match (ty, val) {
-                        (Col::Int, Value::Number(n)) => q.bind(n.as_i64()),
-                        (Col::Int, _) => q.bind(None::<i64>),
-                        (Col::Text, Value::String(s)) => q.bind(s.clone()),
-                        (Col::Text, _) => q.bind(None::<String>),
-                    };
+        loop {
+            let parsed = {
+                let Some((line_no, line)) = lines.next_line()? else {
+                    // Shorter than when it was checked.
+                    return Err(RestoreError::Changed);
+                };
+                if line_no == checked.lines {
+                    break; // the checksum line, not part of the checksum
                 }
-                q.execute(&mut *tx)
-                    .await
-                    .map_err(|e| RestoreError::Format {
-                        line: *line,
-                        message: format!("{}: {}", table.name, short_db_error(&e)),
-                    })?;
-                rows += 1;
-                if rows.is_multiple_of(1000) {
-                    progress(rows);
+                hash.update(line.as_bytes());
+                hash.update(b"\n");
+                if line_no == 1 {
+                    continue; // the header, checked in the first pass
+                }
+                serde_json::from_str::<Value>(line)
+                    .map_err(|e| format_error(line_no, &format!("invalid JSON: {e}")))?
+            };
+            let line_no = lines.line;
+            match tables.check(line_no, parsed)? {
+                Body::Table(t) => {
+                    let (name, cols) = TABLES[t];
+                    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                    let placeholders: Vec<String> =
+                        (1..=names.len()).map(|n| format!("${n}")).collect();
+                    let sql = format!(
+                        "INSERT INTO {name} ({}) VALUES ({})",
+                        names.join(", "),
+                        placeholders.join(", ")
+                    );
+                    insert = Some((t, sql));
+                }
+                Body::Row(vals) => {
+                    let Some((t, sql)) = &insert else {
+                        return Err(format_error(line_no, "a row before any table"));
+                    };
+                    let (name, cols) = TABLES[*t];
+                    let mut q = sqlx::query(sql);
+                    for (val, (_, ty)) in vals.into_iter().zip(cols.iter()) {
+                        // Types were checked by `TableState::check`.
+                        q = match (ty, val) {
+                            (Col::Int, Value::Number(n)) => q.bind(n.as_i64()),
+                            (Col::Int, _) => q.bind(None::<i64>),
+                            (Col::Text, Value::String(s)) => q.bind(s),
+                            (Col::Text, _) => q.bind(None::<String>),
+                        };
+                    }
+                    q.execute(&mut **tx)
+                        .await
+                        .map_err(|e| RestoreError::Format {
+                            line: line_no,
+                            message: format!("{name}: {}", short_db_error(&e)),
+                        })?;
+                    rows += 1;
+                    if rows.is_multiple_of(1000) {
+                        progress(rows);
+                    }
                 }
             }
+        }
+        // Nothing may follow the checksum line, and what came before must be what was checked.
+        if lines.next_line()?.is_some() || hex::encode(hash.finalize()) != checked.sha256 {
+            return Err(RestoreError::Changed);
         }
         if self.backend == Backend::Postgres {
             // Identity columns do not follow explicitly inserted ids by themselves.
@@ -687,20 +774,13 @@ impl Store {
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                     ))
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(internal)?;
                 }
             }
         }
-        crate::provider_use::rebuild(&mut tx, self.backend, None).await?;
-        tx.commit().await.map_err(internal)?;
-        progress(rows);
-        Ok(BackupSummary {
-            rows,
-            schema_version: parsed.schema_version,
-            sha256: parsed.sha256,
-        })
+        Ok(rows)
     }
 
     /// Every table of the schema, for the test that keeps [`TABLES`] complete.
@@ -740,129 +820,355 @@ pub fn covered_tables() -> Vec<&'static str> {
         .collect()
 }
 
-/// One table of a parsed backup: its rows with the line each came from.
-#[derive(Debug)]
-pub struct ParsedTable {
-    pub name: &'static str,
-    columns: Columns,
-    pub rows: Vec<(usize, Vec<Value>)>,
+/// The longest line a restore reads, without its line end: the bound on a restore's memory, which
+/// keeps about three times this much at most (the line, its parsed values, the database's copy),
+/// however large the file. A longer line is refused by its number as soon as it crosses the limit.
+/// [`Store::backup`] refuses to write a longer line, so every backup it writes can be restored.
+/// Generous on purpose: a feed stored whole (`upd_feed.content`, up to 64 MiB uploaded, escaped
+/// twice in the file) must fit.
+pub const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
+
+/// A backup file that can be read more than once: [`Store::restore`] checks all of it before it
+/// writes, then reads it again. Files (plain or in a `BufReader`), cursors and byte slices are.
+pub trait BackupFile {
+    /// A reader of the file from its start.
+    type Reader<'a>: BufRead
+    where
+        Self: 'a;
+
+    /// The file from its first byte.
+    fn read_from_start(&mut self) -> std::io::Result<Self::Reader<'_>>;
 }
 
-/// A backup file checked for integrity and shape, not yet written anywhere.
-#[derive(Debug)]
+impl<R: Read + Seek> BackupFile for BufReader<R> {
+    type Reader<'a>
+        = &'a mut BufReader<R>
+    where
+        Self: 'a;
+
+    fn read_from_start(&mut self) -> std::io::Result<Self::Reader<'_>> {
+        self.seek(SeekFrom::Start(0))?;
+        Ok(self)
+    }
+}
+
+impl BackupFile for std::fs::File {
+    type Reader<'a> = BufReader<&'a std::fs::File>;
+
+    fn read_from_start(&mut self) -> std::io::Result<Self::Reader<'_>> {
+        self.seek(SeekFrom::Start(0))?;
+        Ok(BufReader::new(&*self))
+    }
+}
+
+impl<T: AsRef<[u8]>> BackupFile for Cursor<T> {
+    type Reader<'a>
+        = &'a mut Cursor<T>
+    where
+        Self: 'a;
+
+    fn read_from_start(&mut self) -> std::io::Result<Self::Reader<'_>> {
+        self.set_position(0);
+        Ok(self)
+    }
+}
+
+impl BackupFile for &[u8] {
+    type Reader<'a>
+        = &'a [u8]
+    where
+        Self: 'a;
+
+    fn read_from_start(&mut self) -> std::io::Result<Self::Reader<'_>> {
+        Ok(*self)
+    }
+}
+
+/// A backup file checked for integrity and shape, not yet written anywhere. Only its summary is
+/// kept, never its rows.
+#[derive(Debug, Clone)]
 pub struct ParsedBackup {
     pub schema_version: i64,
     pub sha256: String,
-    pub tables: Vec<ParsedTable>,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Lines in the file, the checksum line included.
+    pub lines: usize,
 }
 
-/// Reads and checks a backup without a database: the checksum trailer, the header, every table
-/// name, column list and value type. Errors name the line. Outside input: fuzzed (`fuzz/`).
-pub fn parse_backup(input: impl BufRead) -> Result<ParsedBackup, RestoreError> {
-    let fmt = |line: usize, message: &str| RestoreError::Format {
+fn format_error(line: usize, message: &str) -> RestoreError {
+    RestoreError::Format {
         line,
         message: message.to_string(),
-    };
-    let mut lines: Vec<String> = Vec::new();
-    for l in input.lines() {
-        lines.push(l?);
     }
-    let last = lines.pop().ok_or_else(|| fmt(1, "the file is empty"))?;
-    let end: Value = serde_json::from_str(&last)
-        .map_err(|e| fmt(lines.len() + 1, &format!("invalid JSON: {e}")))?;
-    if end.get("end") != Some(&json!(true)) {
-        return Err(fmt(
-            lines.len() + 1,
-            "the closing checksum line is missing: the file is truncated",
-        ));
+}
+
+/// Reads a file line by line into one reused buffer that never grows beyond `max` bytes.
+struct Lines<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// The number of the line last returned (1-based; 0 before the first).
+    line: usize,
+    max: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    fn new(input: R, max: usize) -> Self {
+        Lines {
+            input,
+            buf: Vec::new(),
+            line: 0,
+            max,
+        }
     }
-    let mut hash = Sha256::new();
-    for l in &lines {
-        hash.update(l.as_bytes());
-        hash.update(b"\n");
+
+    /// The next line without its line end (`\n` or `\r\n`, as [`BufRead::lines`] strips them),
+    /// or `None` at the end of the file. A line longer than `max` bytes is refused as soon as it
+    /// crosses the limit; a line that is not UTF-8 is a read error.
+    fn next_line(&mut self) -> Result<Option<(usize, &str)>, RestoreError> {
+        self.buf.clear();
+        let mut read_any = false;
+        let mut newline = false;
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if available.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (part, used) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    newline = true;
+                    (&available[..i], i + 1)
+                }
+                None => (available, available.len()),
+            };
+            if self.buf.len() + part.len() > self.max {
+                return Err(format_error(
+                    self.line + 1,
+                    &format!(
+                        "the line is longer than {} bytes ({} MiB), the most one line of a backup may hold",
+                        self.max,
+                        self.max / (1024 * 1024)
+                    ),
+                ));
+            }
+            self.buf.extend_from_slice(part);
+            self.input.consume(used);
+            if newline {
+                break;
+            }
+        }
+        if !read_any {
+            return Ok(None);
+        }
+        self.line += 1;
+        if newline && self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        match std::str::from_utf8(&self.buf) {
+            Ok(s) => Ok(Some((self.line, s))),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+            .into()),
+        }
     }
-    let sha256 = hex::encode(hash.finalize());
-    if end.get("sha256").and_then(Value::as_str) != Some(sha256.as_str()) {
-        return Err(RestoreError::Checksum);
-    }
-    let header: Value = lines
-        .first()
-        .and_then(|l| serde_json::from_str(l).ok())
-        .ok_or_else(|| fmt(1, "the header is missing"))?;
-    if header.get("format").and_then(Value::as_str) != Some(FORMAT) {
-        return Err(fmt(1, "not a Stadtmauer backup"));
-    }
-    let schema_version = header
-        .get("schema_version")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| fmt(1, "the header has no schema version"))?;
-    let mut tables: Vec<ParsedTable> = Vec::new();
-    for (i, l) in lines.iter().enumerate().skip(1) {
-        let line_no = i + 1;
-        let v: Value =
-            serde_json::from_str(l).map_err(|e| fmt(line_no, &format!("invalid JSON: {e}")))?;
+}
+
+/// What a line after the header is.
+enum Body {
+    /// The start of a table: its index in [`TABLES`].
+    Table(usize),
+    /// A row of the current table, its values checked against the columns.
+    Row(Vec<Value>),
+}
+
+/// The tables seen so far: the only state kept while a backup is read.
+#[derive(Default)]
+struct TableState {
+    seen: Vec<usize>,
+    current: Option<usize>,
+}
+
+impl TableState {
+    /// Checks line `line_no` (after the header) and, when it starts a table, makes it current.
+    fn check(&mut self, line_no: usize, v: Value) -> Result<Body, RestoreError> {
         if let Some(t) = v.get("table").and_then(Value::as_str) {
-            let (name, cols) = TABLES
+            let index = TABLES
                 .iter()
-                .find(|(n, _)| *n == t)
-                .ok_or_else(|| fmt(line_no, &format!("unknown table {t}")))?;
-            if tables.iter().any(|x| x.name == *name) {
-                return Err(fmt(line_no, &format!("table {t} appears twice")));
+                .position(|(n, _)| *n == t)
+                .ok_or_else(|| format_error(line_no, &format!("unknown table {t}")))?;
+            if self.seen.contains(&index) {
+                return Err(format_error(line_no, &format!("table {t} appears twice")));
             }
             let listed: Vec<&str> = v
                 .get("columns")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            let expected: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            let expected: Vec<&str> = TABLES[index].1.iter().map(|c| c.0).collect();
             if listed != expected {
-                return Err(fmt(
+                return Err(format_error(
                     line_no,
                     &format!("the columns of {t} do not match this version"),
                 ));
             }
-            tables.push(ParsedTable {
-                name,
-                columns: cols,
-                rows: Vec::new(),
-            });
-            continue;
+            self.seen.push(index);
+            self.current = Some(index);
+            return Ok(Body::Table(index));
         }
-        let table = tables
-            .last_mut()
-            .ok_or_else(|| fmt(line_no, "a row before any table"))?;
+        let (name, columns) = TABLES[self
+            .current
+            .ok_or_else(|| format_error(line_no, "a row before any table"))?];
         let Value::Array(vals) = v else {
-            return Err(fmt(line_no, "expected a row"));
+            return Err(format_error(line_no, "expected a row"));
         };
-        if vals.len() != table.columns.len() {
-            return Err(fmt(
+        if vals.len() != columns.len() {
+            return Err(format_error(
                 line_no,
                 &format!(
-                    "{}: expected {} values, found {}",
-                    table.name,
-                    table.columns.len(),
+                    "{name}: expected {} values, found {}",
+                    columns.len(),
                     vals.len()
                 ),
             ));
         }
-        for (j, (val, (col, ty))) in vals.iter().zip(table.columns.iter()).enumerate() {
+        for (j, (val, (col, ty))) in vals.iter().zip(columns.iter()).enumerate() {
             let ok = match (ty, val) {
                 (_, Value::Null) | (Col::Text, Value::String(_)) => true,
                 (Col::Int, Value::Number(n)) => n.as_i64().is_some(),
                 _ => false,
             };
             if !ok {
-                return Err(fmt(
+                return Err(format_error(
                     line_no,
-                    &format!("{}.{col} (value {}): wrong type", table.name, j + 1),
+                    &format!("{name}.{col} (value {}): wrong type", j + 1),
                 ));
             }
         }
-        table.rows.push((line_no, vals));
+        Ok(Body::Row(vals))
+    }
+}
+
+/// Reads and checks a backup without a database: the checksum trailer, the header, every table
+/// name, column list and value type. Errors name the line. Streams: keeps one line (at most
+/// [`MAX_LINE_BYTES`]) and the tables seen, never the rows. When several things are wrong, the
+/// error is the one a reader of the whole file would report first: a read error (an overlong
+/// line: at once), then the checksum line, the checksum, the header, the first bad line.
+/// Outside input: fuzzed (`fuzz/`).
+pub fn parse_backup(input: impl BufRead) -> Result<ParsedBackup, RestoreError> {
+    check_backup(input, MAX_LINE_BYTES)
+}
+
+/// [`parse_backup`] with another line limit.
+fn check_backup(input: impl BufRead, max_line: usize) -> Result<ParsedBackup, RestoreError> {
+    const TRUNCATED: &str = "the closing checksum line is missing: the file is truncated";
+    let mut lines = Lines::new(input, max_line);
+    // Over every line so far, and over every line but the last: the checksum line is the last
+    // one, and which line is the last is known only at the end of the file.
+    let mut hash = Sha256::new();
+    let mut before_last = Sha256::new();
+    let mut header: Result<i64, RestoreError> = Err(format_error(1, "the header is missing"));
+    let mut tables = TableState::default();
+    let mut rows = 0u64;
+    // The first bad line after the header (the error counts only if a line follows it: the last
+    // line is the checksum line) and the latest line read as a checksum line.
+    let mut first_error: Option<RestoreError> = None;
+    let mut pending: Option<RestoreError> = None;
+    let mut trailer: Result<Option<String>, RestoreError> =
+        Err(format_error(1, "the file is empty"));
+    while let Some((line_no, line)) = lines.next_line()? {
+        if first_error.is_none() {
+            first_error = pending.take();
+        }
+        before_last = hash.clone();
+        hash.update(line.as_bytes());
+        hash.update(b"\n");
+        let parsed = serde_json::from_str::<Value>(line).map_err(|e| format!("invalid JSON: {e}"));
+        trailer = match &parsed {
+            Err(message) => Err(format_error(line_no, message)),
+            Ok(v) if v.get("end") != Some(&json!(true)) => Err(format_error(line_no, TRUNCATED)),
+            Ok(v) => Ok(v.get("sha256").and_then(Value::as_str).map(str::to_owned)),
+        };
+        if line_no == 1 {
+            header = match &parsed {
+                Err(_) => Err(format_error(1, "the header is missing")),
+                Ok(h) if h.get("format").and_then(Value::as_str) != Some(FORMAT) => {
+                    Err(format_error(1, "not a Stadtmauer backup"))
+                }
+                Ok(h) => h
+                    .get("schema_version")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| format_error(1, "the header has no schema version")),
+            };
+        } else if first_error.is_none() {
+            let checked = parsed
+                .map_err(|message| format_error(line_no, &message))
+                .and_then(|v| tables.check(line_no, v));
+            match checked {
+                Ok(Body::Row(_)) => rows += 1,
+                Ok(Body::Table(_)) => {}
+                Err(e) => pending = Some(e),
+            }
+        }
+    }
+    let count = lines.line;
+    let expected = trailer?;
+    let sha256 = hex::encode(before_last.finalize());
+    if expected.as_deref() != Some(sha256.as_str()) {
+        return Err(RestoreError::Checksum);
+    }
+    if count < 2 {
+        return Err(format_error(1, "the header is missing"));
+    }
+    let schema_version = header?;
+    if let Some(e) = first_error {
+        return Err(e);
     }
     Ok(ParsedBackup {
         schema_version,
         sha256,
-        tables,
+        rows,
+        lines: count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same checks with a small line limit: the refusal names the line and the limit, and the
+    /// buffer never grows beyond it.
+    #[test]
+    fn a_long_line_is_refused_by_number() {
+        let file = format!("{}\n{}\n", "a".repeat(10), "b".repeat(100));
+        let err = check_backup(file.as_bytes(), 64).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: the line is longer than 64 bytes (0 MiB), the most one line of a backup may hold"
+        );
+        let mut lines = Lines::new(std::io::BufReader::with_capacity(7, file.as_bytes()), 64);
+        assert_eq!(lines.next_line().unwrap(), Some((1, "aaaaaaaaaa")));
+        assert!(lines.next_line().is_err());
+        assert!(lines.buf.capacity() <= 128, "{}", lines.buf.capacity());
+    }
+
+    /// Line ends are stripped as `BufRead::lines` strips them.
+    #[test]
+    fn line_ends_as_bufread_lines() {
+        for text in ["a\r\nb\n\nc\r", "", "\n", "x", "x\n\n", "\r\n\r\n"] {
+            let mut lines = Lines::new(text.as_bytes(), 100);
+            let mut got = Vec::new();
+            while let Some((_, l)) = lines.next_line().unwrap() {
+                got.push(l.to_string());
+            }
+            let want: Vec<String> = text.as_bytes().lines().map(|l| l.unwrap()).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
 }
