@@ -220,6 +220,19 @@ async fn measure(url: &str, rows: usize, objects: usize, pg: bool) -> anyhow::Re
         "{backend}: filled to {objects} objects in {:.0} ms",
         ms(t.elapsed())
     );
+    let scans = || async {
+        if !pg {
+            return Ok::<i64, anyhow::Error>(0);
+        }
+        // The statistics collector lags a little; give it a moment.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(COALESCE(SUM(seq_scan), 0) AS BIGINT) FROM pg_stat_user_tables WHERE relname = 'inv_object'",
+        )
+        .fetch_one(store.pool())
+        .await?)
+    };
+    let scans_before = scans().await?;
     let mut one = Vec::new();
     for j in 0..101 {
         let data = ObjectInput {
@@ -232,9 +245,11 @@ async fn measure(url: &str, rows: usize, objects: usize, pg: bool) -> anyhow::Re
         store.create_object(&sys, b, &data).await?;
         one.push(ms(t.elapsed()));
     }
+    let seq_scans = scans().await? - scans_before;
     let (o50, o99) = (pct(&mut one, 0.5), pct(&mut one, 0.99));
     println!(
-        "{backend}: create one object at {objects} objects: p50 {o50:.2} ms, p99 {o99:.2} ms (target < 10 ms)"
+        "{backend}: create one object at {objects} objects: p50 {o50:.2} ms, p99 {o99:.2} ms (target < 10 ms){}",
+        if pg { format!("; sequential scans of the object table during 101 creations: {seq_scans}") } else { String::new() }
     );
     println!(
         "BENCH import backend={} rows={rows} commit_ms={commit:.0} writer_p50_ms={p50:.1} writer_p99_ms={p99:.1} writer_busy={busy} writer_failed={failed} objects={objects} create_p50_ms={o50:.2} create_p99_ms={o99:.2}",
