@@ -4,8 +4,8 @@
 //! placeholders, not plural rules. The catalogs are plain `key = text` files compiled into the
 //! binary; tests check that every key used in code and templates exists in both.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -48,6 +48,7 @@ const DE: &[&str] = &[
     include_str!("../i18n/de-updates.txt"),
     include_str!("../i18n/de-continuity.txt"),
     include_str!("../i18n/de-council.txt"),
+    include_str!("../i18n/de-audit.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -57,6 +58,7 @@ const EN: &[&str] = &[
     include_str!("../i18n/en-updates.txt"),
     include_str!("../i18n/en-continuity.txt"),
     include_str!("../i18n/en-council.txt"),
+    include_str!("../i18n/en-audit.txt"),
 ];
 
 pub fn parse_catalog(files: &[&'static str]) -> HashMap<&'static str, &'static str> {
@@ -79,6 +81,37 @@ fn catalog(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
     }
 }
 
+/// Every key looked up and not found since the process started. A gap is logged once per key,
+/// not once per request (a missing key on a busy page would otherwise flood the log), and tests
+/// read [`missing_keys`] to fail on any gap rather than on a log line.
+fn misses() -> &'static Mutex<BTreeSet<String>> {
+    static MISSES: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    MISSES.get_or_init(Default::default)
+}
+
+fn record_miss(lang: Lang, key: &str) {
+    let mut set = misses().lock().unwrap_or_else(|e| e.into_inner());
+    let entry = format!("{}:{key}", lang.code());
+    if !set.contains(&entry) {
+        tracing::warn!(
+            key,
+            lang = lang.code(),
+            "missing translation (logged once per key)"
+        );
+        set.insert(entry);
+    }
+}
+
+/// The keys (as `lang:key`) that were asked for and missing since the process started.
+pub fn missing_keys() -> Vec<String> {
+    misses()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .cloned()
+        .collect()
+}
+
 /// The translator handed to every template.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr {
@@ -91,8 +124,19 @@ impl Tr {
         match catalog(self.lang).get(key) {
             Some(v) => v,
             None => {
-                tracing::warn!(key, "missing translation");
+                record_miss(self.lang, key);
                 key
+            }
+        }
+    }
+    /// The text for `key`, or `fallback` when the catalog has none (the miss is recorded and
+    /// logged once, like [`Tr::s`]). For labels built from stored values such as audit actions.
+    pub fn or<'a>(&self, key: &str, fallback: &'a str) -> &'a str {
+        match catalog(self.lang).get(key) {
+            Some(v) => v,
+            None => {
+                record_miss(self.lang, key);
+                fallback
             }
         }
     }
@@ -254,6 +298,109 @@ mod tests {
         missing.sort();
         missing.dedup();
         assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    /// The (action, entity) pairs of every `.audit(…)` call in the store, read from its source:
+    /// the second and third arguments, each a string literal or an expression of literals
+    /// (`if … { "update" } else { "create" }`). An argument without a literal fails the test,
+    /// because then the pairs cannot be enumerated any more.
+    fn audited_pairs() -> Vec<(String, String, String)> {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut out = Vec::new();
+        let mut files: Vec<_> = std::fs::read_dir(format!("{root}/../store/src"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .collect();
+        files.sort();
+        assert!(!files.is_empty());
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (start, _) in text.match_indices(".audit(") {
+                let bytes = text.as_bytes();
+                let mut i = start + ".audit(".len();
+                let mut depth = 1;
+                let mut args = vec![String::new()];
+                while depth > 0 && i < bytes.len() {
+                    let c = bytes[i] as char;
+                    if c == '"' {
+                        let end = i + 1 + text[i + 1..].find('"').unwrap();
+                        args.last_mut().unwrap().push_str(&text[i..=end]);
+                        i = end + 1;
+                        continue;
+                    }
+                    match c {
+                        '(' | '[' | '{' => depth += 1,
+                        ')' | ']' | '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 1 && c == ',' {
+                        args.push(String::new());
+                    } else if depth > 0 {
+                        args.last_mut().unwrap().push(c);
+                    }
+                    i += 1;
+                }
+                let literals = |arg: &str| -> Vec<String> {
+                    arg.split('"')
+                        .skip(1)
+                        .step_by(2)
+                        .map(str::to_string)
+                        .collect()
+                };
+                let place = format!("{}@{start}", path.display());
+                assert!(args.len() >= 3, "{place}: too few arguments");
+                let (actions, entities) = (literals(&args[1]), literals(&args[2]));
+                assert!(
+                    !actions.is_empty() && !entities.is_empty(),
+                    "{place}: action and entity must be string literals so this test can list them"
+                );
+                for a in &actions {
+                    for e in &entities {
+                        out.push((place.clone(), a.clone(), e.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every action and entity the store can write to the audit log has a label in both
+    /// languages, so the change log never shows a raw key.
+    #[test]
+    fn every_audited_pair_is_translated() {
+        let pairs = audited_pairs();
+        assert!(pairs.len() > 40, "found only {} audit calls", pairs.len());
+        assert!(pairs
+            .iter()
+            .any(|(_, a, e)| a == "import" && e == "inventory"));
+        let mut missing = Vec::new();
+        for (lang, cat) in [("de", parse_catalog(DE)), ("en", parse_catalog(EN))] {
+            for (place, a, e) in &pairs {
+                for key in [format!("audit.action.{a}"), format!("audit.entity.{e}")] {
+                    if !cat.contains_key(key.as_str()) {
+                        missing.push(format!("{lang}: {key} ({place})"));
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+
+    #[test]
+    fn a_missing_key_is_recorded_and_falls_back() {
+        let de = Tr { lang: Lang::De };
+        // Built at run time, so that `every_used_key_exists` does not take it for a used key.
+        let absent = format!("audit.action.{}", "no_such_action");
+        assert_eq!(de.or(&absent, "no_such_action"), "no_such_action");
+        assert_eq!(de.or("audit.action.create", "create"), "angelegt");
+        assert!(missing_keys().contains(&format!("de:{absent}")));
+        assert!(!missing_keys()
+            .iter()
+            .any(|k| k.ends_with("audit.action.create")));
     }
 
     #[test]

@@ -349,8 +349,8 @@ impl AuditRow {
             at: tr.datetime(e.at),
             actor: e.actor.clone(),
             organisation: org_name(e.organisation_id),
-            action: tr.s(&action_key).to_string(),
-            entity: tr.s(&entity_key).to_string(),
+            action: tr.or(&action_key, &e.action).to_string(),
+            entity: tr.or(&entity_key, &e.entity).to_string(),
             entity_id: e.entity_id.clone(),
             changes,
         }

@@ -6,6 +6,7 @@
 mod continuity;
 mod council;
 mod harness;
+mod hardening;
 mod import;
 mod inventory;
 mod isolation;
