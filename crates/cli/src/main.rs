@@ -155,14 +155,18 @@ async fn open(config: &Config) -> anyhow::Result<Store> {
         .context("opening the database")
 }
 
-/// malloc arenas (glibc): a few instead of eight per core, so memory freed after an import is not
-/// stranded in arenas of idle threads. `MALLOC_ARENA_MAX` in the environment takes precedence.
-const MALLOC_ARENAS: u16 = 2;
+/// malloc arenas (glibc): one per core (two to eight) instead of glibc's eight per core, so memory
+/// freed after an import is not stranded in arenas of idle threads. `MALLOC_ARENA_MAX` in the
+/// environment takes precedence.
+fn malloc_arenas() -> u16 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u16::try_from(cores.clamp(2, 8)).unwrap_or(8)
+}
 
 fn main() {
     // Before the runtime starts its threads.
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        stadtmauer_web::memory::limit_arenas(MALLOC_ARENAS);
+        stadtmauer_web::memory::limit_arenas(malloc_arenas());
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
