@@ -19,11 +19,24 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Only local paths are followed after login (no open redirect).
+/// Only local paths are followed after login (no open redirect): a single leading `/` (not `//`
+/// or `/\`, which browsers take for another host), printable ASCII only (no whitespace, no
+/// control characters, which browsers strip or which cannot be a header), no backslash, and a
+/// valid path and query. Anything else leads to the dashboard.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/dashboard".to_string(),
+    const DEFAULT: &str = "/dashboard";
+    let Some(n) = next else {
+        return DEFAULT.to_string();
+    };
+    let local = n.len() <= 2048
+        && n.starts_with('/')
+        && !n.starts_with("//")
+        && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && n.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    if local {
+        n.to_string()
+    } else {
+        DEFAULT.to_string()
     }
 }
 
@@ -262,4 +275,45 @@ pub async fn logout(
         set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_local_path_or_the_dashboard() {
+        for ok in [
+            "/dashboard",
+            "/organisations/3?tab=a&b=c",
+            "/audit?before=12",
+            "/a%20b",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for evil in [
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r\nSet-Cookie: x=y",
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\\/evil.example/",
+            "https://evil.example/",
+            "http:/evil.example",
+            "evil.example",
+            "/ /evil.example",
+            "/\u{0}x",
+            "/\u{7f}x",
+            "/ü",
+            "\t/evil",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/dashboard", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/dashboard");
+        assert_eq!(
+            safe_next(Some(&format!("/{}", "a".repeat(5000)))),
+            "/dashboard"
+        );
+    }
 }

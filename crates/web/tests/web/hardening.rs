@@ -40,3 +40,49 @@ async fn change_log_and_audit_pages_have_every_translation() {
     let missing = stadtmauer_web::i18n::missing_keys();
     assert!(missing.is_empty(), "missing translations: {missing:#?}");
 }
+
+/// After login only a local path is followed: `next` values that a browser would take for another
+/// host, or that cannot be a header value (which gave a 500), lead to the dashboard.
+#[tokio::test]
+async fn login_never_redirects_off_site() {
+    let app = spawn_app().await;
+    let evil = [
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "/\r\nSet-Cookie: a=b",
+        "//evil.example/",
+        "/\\evil.example/",
+        "https://evil.example/",
+        " /evil.example",
+        "/ /evil.example",
+    ];
+    for next in evil {
+        // The form carries the cleaned value (it came through the query string, encoded).
+        let mut c = app.client();
+        let query = serde_urlencoded::to_string([("next", next)]).unwrap();
+        let r = c.get(&format!("/login?{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{next:?}");
+        assert!(!r.body.contains("evil.example"), "{next:?}: {}", r.body);
+        // And the login itself, with the raw value in the form body.
+        let r = c
+            .post(
+                "/login",
+                &[("email", COORD_A), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}: {}", r.body);
+        assert_eq!(r.location(), "/dashboard", "{next:?}");
+    }
+    // A local path, encoded slashes included, is kept.
+    for next in ["/organisations?x=1", "/%2F%2Fevil.example/"] {
+        let mut c = app.client();
+        c.get("/login").await;
+        let r = c
+            .post(
+                "/login",
+                &[("email", COORD_A), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(r.location(), next);
+    }
+}
