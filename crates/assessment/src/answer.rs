@@ -262,9 +262,7 @@ impl AnswerInput {
                 }
                 Some(d) => d,
                 None => {
-                    // Still the plain key: the XLSX exchange (security/transfer/xlsx.rs) matches
-                    // on it to name the cell; it moves to `date_error` together with that match.
-                    e.add("assessed_on", "err.date_format");
+                    e.add("assessed_on", date_error(raw, "err.date_format"));
                     today
                 }
             },
@@ -278,7 +276,7 @@ impl AnswerInput {
                 }
                 Some(d) => Some(d),
                 None => {
-                    e.add("review_by", "err.date_format");
+                    e.add("review_by", date_error(raw, "err.date_format"));
                     None
                 }
             },
@@ -449,7 +447,7 @@ mod tests {
                 ..base()
             },
             &[
-                ("assessed_on", "err.date_format"),
+                ("assessed_on", "err.date_nonexistent"),
                 ("review_by", "err.date_format"),
             ],
         );

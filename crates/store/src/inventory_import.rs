@@ -103,7 +103,7 @@ impl Store {
                     // Not an object of this town (or it changed since the preview).
                     return Err(DomainError::NotFound);
                 }
-                updated_log.push(json!({"id": id, "before": before, "after": d}));
+                updated_log.push(changed_fields(*id, before, d));
                 ids[i] = *id;
                 summary.updated += 1;
             }
@@ -251,6 +251,27 @@ impl Store {
         w.commit().await?;
         Ok(summary)
     }
+}
+
+/// The audit record of one updated row: its id and name and, per field that changed, the value
+/// before and after. Only the differences, so that re-importing 50,000 unchanged rows does not
+/// write (and hold in memory) two copies of every object.
+fn changed_fields(
+    id: ObjectId,
+    before: &impl serde::Serialize,
+    after: &ObjectData,
+) -> serde_json::Value {
+    let (b, a) = (json!(before), json!(after));
+    let mut changed = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (b.as_object(), a.as_object()) {
+        for (k, av) in a {
+            let bv = b.get(k).unwrap_or(&serde_json::Value::Null);
+            if bv != av {
+                changed.insert(k.clone(), json!([bv, av]));
+            }
+        }
+    }
+    json!({"id": id, "name": after.name, "changed": changed})
 }
 
 /// Inserts objects of one town with one multi-row statement; returns their ids in the order

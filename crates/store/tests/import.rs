@@ -134,6 +134,32 @@ async fn an_import_creates_links_audits_and_recomputes() {
     assert_eq!((p.creates, p.updates), (0, 4));
     let s = store.import_objects(&coord, a, &p).await.unwrap();
     assert_eq!((s.created, s.updated, s.links), (0, 4, 0));
+    // The entry names each updated object with only what changed, before and after.
+    let entry = store
+        .audit_entries(
+            &coord,
+            &stadtmauer_store::audit::AuditFilter {
+                organisation: Some(a),
+                before_seq: None,
+                limit: 1,
+            },
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let after: serde_json::Value = serde_json::from_str(entry.after.as_deref().unwrap()).unwrap();
+    let updated = after["updated"].as_array().unwrap();
+    assert_eq!(updated.len(), 4);
+    let app = updated
+        .iter()
+        .find(|u| u["name"] == "Einwohnerverfahren")
+        .unwrap();
+    assert_eq!(
+        app["changed"],
+        serde_json::json!({"vendor": ["Beispiel GmbH", "Andere AG"]})
+    );
+    let room = updated.iter().find(|u| u["name"] == "Serverraum").unwrap();
+    assert_eq!(room["changed"], serde_json::json!({}));
     let objs = store.objects(&coord, a, None, false).await.unwrap();
     assert_eq!(objs.len(), 4);
     let app = objs

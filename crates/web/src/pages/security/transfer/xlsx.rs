@@ -717,7 +717,7 @@ pub fn answers_from_rows(
                             let msg = tr.f("sec.xl.err.status", &[("value", &value(status))]);
                             err(&mut errors, col, &msg);
                         }
-                        (6 | 7, "err.date_format") => {
+                        (6 | 7, "err.date_format" | "err.date_nonexistent") => {
                             let v = if col == 6 { assessed_on } else { review_by };
                             let msg = tr.f("sec.xl.err.date", &[("value", &value(v))]);
                             err(&mut errors, col, &msg);
