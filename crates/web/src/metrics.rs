@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -15,7 +15,7 @@ use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Labels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -58,14 +58,31 @@ impl Metrics {
     }
 }
 
+/// The method as a label from a closed set: a client can send any token as a method, and each
+/// distinct label value would be a series kept for the life of the process.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
+    // The route template the router matched (a closed set: the route table), never the path;
+    // the fallback (no route matched) has no template and counts as "unmatched".
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let resp = next.run(req).await;
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
@@ -73,7 +90,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .metrics
         .requests
         .get_or_create(&Labels {
-            method: method.clone(),
+            method,
             route: route.clone(),
             status,
         })

@@ -86,3 +86,42 @@ async fn login_never_redirects_off_site() {
         assert_eq!(r.location(), next);
     }
 }
+
+/// The series of `/metrics` come from a closed set: any method name and any path a client sends
+/// maps to a known label ("other", "unmatched"), so requests cannot grow the memory for good.
+#[tokio::test]
+async fn metrics_labels_come_from_a_closed_set() {
+    let app = spawn_app().await;
+    let mut c = app.client();
+    let series = |body: &str| {
+        body.lines()
+            .filter(|l| l.starts_with("stadtmauer_http_requests_total{"))
+            .count()
+    };
+    // One round first, so that every label ("other", "unmatched", the statuses) exists.
+    for i in 0..4 {
+        send_odd(&mut c, i).await;
+    }
+    c.get("/metrics").await;
+    let before = c.get("/metrics").await;
+    assert_eq!(before.status, StatusCode::OK);
+    for i in 4..54 {
+        send_odd(&mut c, i).await;
+    }
+    let after = c.get("/metrics").await;
+    assert_eq!(series(&before.body), series(&after.body), "{}", after.body);
+    assert!(!after.body.contains("FOO"), "{}", after.body);
+    assert!(!after.body.contains("/no/such"), "{}", after.body);
+    assert!(after.body.contains("method=\"other\""), "{}", after.body);
+}
+
+/// A request with an invented method, to a missing path or a real one.
+async fn send_odd(c: &mut Client, i: usize) -> Resp {
+    let method = axum::http::Method::from_bytes(format!("FOO{i}X{}", i * 7919).as_bytes()).unwrap();
+    let path = if i % 2 == 0 {
+        format!("/no/such/path/{i}")
+    } else {
+        "/login".to_string()
+    };
+    c.send(method, &path, None, vec![], &[]).await
+}
