@@ -207,6 +207,10 @@ impl Store {
 
     /// Counts a failed login against a key; after `limit` failures within `window` seconds the key
     /// is locked for `lock` seconds. One statement each, so concurrent logins cannot lose a count.
+    ///
+    /// While a key is locked, a failure changes nothing: otherwise one attempt per lock period
+    /// would keep the owner out for good. Locking starts a new count, so after the lock ends it
+    /// takes `limit` new failures to lock again, not one.
     pub async fn throttle_failure(
         &self,
         key: &str,
@@ -228,7 +232,7 @@ impl Store {
             "UPDATE login_throttle SET \
                failures = CASE WHEN window_start < $2 THEN 1 ELSE failures + 1 END, \
                window_start = CASE WHEN window_start < $2 THEN $1 ELSE window_start END \
-             WHERE key = $3",
+             WHERE key = $3 AND (locked_until IS NULL OR locked_until <= $1)",
         )
         .bind(t)
         .bind(t - window)
@@ -237,11 +241,13 @@ impl Store {
         .await
         .map_err(internal)?;
         sqlx::query(
-            "UPDATE login_throttle SET locked_until = $1 WHERE key = $2 AND failures >= $3",
+            "UPDATE login_throttle SET locked_until = $1, failures = 0, window_start = $4 \
+             WHERE key = $2 AND failures >= $3",
         )
         .bind(t + lock)
         .bind(key)
         .bind(limit)
+        .bind(t)
         .execute(&self.pool)
         .await
         .map_err(internal)?;
@@ -431,5 +437,73 @@ impl Store {
             UserId(r.try_get("user_id").map_err(internal)?),
             flag(&r, "read_only"),
         )))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::testkit::fresh_store;
+    use sqlx::Row;
+
+    async fn row(store: &crate::Store, key: &str) -> (i64, Option<i64>) {
+        let r = sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    }
+
+    async fn set_lock(store: &crate::Store, key: &str, until: i64) {
+        sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
+            .bind(until)
+            .bind(key)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+    }
+
+    /// Attempts on a locked account neither extend the lock nor count; after the lock a full
+    /// new series of failures is needed to lock again.
+    #[tokio::test]
+    async fn attempts_while_locked_do_not_renew_the_lock() {
+        let (store, _db) = fresh_store().await;
+        let key = "account:someone@example.org";
+        let (limit, window, lock) = (3, 900, 900);
+        for _ in 0..limit {
+            store
+                .throttle_failure(key, limit, window, lock)
+                .await
+                .unwrap();
+        }
+        assert!(store.throttled(&[key.to_string()]).await.unwrap());
+        // Time passes (the lock ends in 100 s); the attacker tries again, many times.
+        let until = stadtmauer_core::now() + 100;
+        set_lock(&store, key, until).await;
+        let before = row(&store, key).await;
+        for _ in 0..10 {
+            store
+                .throttle_failure(key, limit, window, lock)
+                .await
+                .unwrap();
+        }
+        assert_eq!(row(&store, key).await, before);
+        assert_eq!(before.1, Some(until));
+        // The lock ends; one more failure does not lock again at once.
+        set_lock(&store, key, stadtmauer_core::now() - 1).await;
+        store
+            .throttle_failure(key, limit, window, lock)
+            .await
+            .unwrap();
+        assert!(!store.throttled(&[key.to_string()]).await.unwrap());
+        // A full new series does.
+        for _ in 1..limit {
+            store
+                .throttle_failure(key, limit, window, lock)
+                .await
+                .unwrap();
+        }
+        assert!(store.throttled(&[key.to_string()]).await.unwrap());
     }
 }
