@@ -722,6 +722,9 @@ impl Store {
                     .map_err(|e| format_error(line_no, &format!("invalid JSON: {e}")))?
             };
             let line_no = lines.line;
+            // The values are parsed: a long line's buffer need not stay beside them and the
+            // database's copy of them.
+            lines.release_long();
             match tables.check(line_no, parsed)? {
                 Body::Table(t) => {
                     let (name, cols) = TABLES[t];
@@ -821,8 +824,8 @@ pub fn covered_tables() -> Vec<&'static str> {
 }
 
 /// The longest line a restore reads, without its line end: the bound on a restore's memory, which
-/// keeps about three times this much at most (the line, its parsed values, the database's copy),
-/// however large the file. A longer line is refused by its number as soon as it crosses the limit.
+/// keeps a few times this much at most, however large the file (the line, the JSON parser's copy
+/// of an escaped string and the parsed values; then the values and the database's copy of them). A longer line is refused by its number as soon as it crosses the limit.
 /// [`Store::backup`] refuses to write a longer line, so every backup it writes can be restored.
 /// Generous on purpose: a feed stored whole (`upd_feed.content`, up to 64 MiB uploaded, escaped
 /// twice in the file) must fit.
@@ -922,6 +925,13 @@ impl<R: BufRead> Lines<R> {
         }
     }
 
+    /// Frees the buffer after a long line (it is kept for reuse after short ones).
+    fn release_long(&mut self) {
+        if self.buf.capacity() > 1024 * 1024 {
+            self.buf = Vec::new();
+        }
+    }
+
     /// The next line without its line end (`\n` or `\r\n`, as [`BufRead::lines`] strips them),
     /// or `None` at the end of the file. A line longer than `max` bytes is refused as soon as it
     /// crosses the limit; a line that is not UTF-8 is a read error.
@@ -955,6 +965,12 @@ impl<R: BufRead> Lines<R> {
                         self.max / (1024 * 1024)
                     ),
                 ));
+            }
+            // Grows by doubling, but never beyond the limit.
+            let needed = self.buf.len() + part.len();
+            if needed > self.buf.capacity() {
+                let target = (self.buf.capacity() * 2).max(needed).min(self.max);
+                self.buf.reserve_exact(target - self.buf.len());
             }
             self.buf.extend_from_slice(part);
             self.input.consume(used);
@@ -1090,6 +1106,7 @@ fn check_backup(input: impl BufRead, max_line: usize) -> Result<ParsedBackup, Re
         hash.update(line.as_bytes());
         hash.update(b"\n");
         let parsed = serde_json::from_str::<Value>(line).map_err(|e| format!("invalid JSON: {e}"));
+        lines.release_long();
         trailer = match &parsed {
             Err(message) => Err(format_error(line_no, message)),
             Ok(v) if v.get("end") != Some(&json!(true)) => Err(format_error(line_no, TRUNCATED)),
@@ -1155,7 +1172,7 @@ mod tests {
         let mut lines = Lines::new(std::io::BufReader::with_capacity(7, file.as_bytes()), 64);
         assert_eq!(lines.next_line().unwrap(), Some((1, "aaaaaaaaaa")));
         assert!(lines.next_line().is_err());
-        assert!(lines.buf.capacity() <= 128, "{}", lines.buf.capacity());
+        assert!(lines.buf.capacity() <= 64, "{}", lines.buf.capacity());
     }
 
     /// Line ends are stripped as `BufRead::lines` strips them.

@@ -243,6 +243,68 @@ async fn a_large_backup_restores_in_little_memory() {
     drop(whole);
 }
 
+/// One long but legitimate line (a 48 MiB feed, as `upd_feed.content` keeps one) restores with a
+/// peak of a few times the line, whatever else the file holds.
+#[tokio::test]
+async fn a_long_line_restores_in_a_few_times_its_length() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (store, _db) = fresh_store().await;
+    let mut template = Vec::new();
+    store.backup(&mut template, |_| {}).await.unwrap();
+    let template = body_lines(&template);
+    let content = "{\"cve\": \"CVE-2024-0001\"} ".repeat(48 * MIB / 27);
+    let row = serde_json::json!([
+        1,
+        "kev",
+        "test",
+        "2025-01-01",
+        "0",
+        content,
+        "{}",
+        0,
+        1_700_000_000,
+        "test"
+    ])
+    .to_string();
+    let content_len = content.len();
+    drop(content);
+    let line = row.len();
+    let dir = TempDir::new();
+    let path = dir.0.join("long.jsonl");
+    let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
+    let lines = template.iter().flat_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let feed = v.get("table") == Some(&"upd_feed".into());
+        std::iter::once(l.clone()).chain(feed.then(|| row.clone()))
+    });
+    write_backup(&mut out, lines);
+    out.flush().unwrap();
+    drop(out);
+    drop(row);
+
+    let (target, _t) = fresh_store().await;
+    ALLOC.reset_peak_memory();
+    let file = BufReader::new(std::fs::File::open(&path).unwrap());
+    target.restore(file, false, |_| {}).await.unwrap();
+    let peak = ALLOC.get_peak_memory();
+    eprintln!(
+        "restore of one {} MiB line: peak {} MiB (Rust heap, {:.2} × the line); process peak RSS {}",
+        line / MIB,
+        peak / MIB,
+        peak as f64 / line as f64,
+        peak_rss()
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT LENGTH(content) FROM upd_feed")
+        .fetch_one(target.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored as usize, content_len);
+    assert!(
+        peak < 4 * line,
+        "peak {peak} bytes for a line of {line} bytes"
+    );
+}
+
 /// The most resident memory of this process so far (Linux), for the log.
 fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
