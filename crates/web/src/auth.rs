@@ -60,24 +60,46 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
-/// The client address for throttling.
+/// The client address for throttling. Behind a trusted proxy (`trust_forwarded_for`) it is the
+/// rightmost `X-Forwarded-For` entry: the one our proxy appended. Entries to its left come from
+/// the client and can say anything. A value that is no IP address is not taken.
 pub fn client_addr(
     state: &AppState,
     headers: &HeaderMap,
     connect: Option<&ConnectInfo<SocketAddr>>,
 ) -> String {
     if state.config.trust_forwarded_for {
-        if let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+        if let Some(ip) = last_forwarded(headers, "x-forwarded-for")
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok())
         {
-            return first.trim().to_string();
+            return ip.to_string();
         }
     }
     connect
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The rightmost entry of a comma-separated forwarding header (over all its header lines): the
+/// one the nearest proxy wrote.
+fn last_forwarded<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// Did the request reach the user over https? Yes when the public URL is https (then cookies are
+/// `Secure` too), or when a trusted proxy says so in `X-Forwarded-Proto`.
+fn over_https(config: &crate::WebConfig, headers: &HeaderMap) -> bool {
+    config.secure_cookies
+        || (config.trust_forwarded_for
+            && last_forwarded(headers, "x-forwarded-proto")
+                .is_some_and(|p| p.eq_ignore_ascii_case("https")))
 }
 
 /// Loads the session (if any), resolves the user's scope and language, and hands them to the
@@ -246,11 +268,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Headers on every response: a strict Content-Security-Policy (only our own scripts and styles,
-/// nothing inline, no other host), no framing, no referrer, no caching of sensitive pages.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// nothing inline, no other host), no framing, no referrer, no caching of sensitive pages, and
+/// HSTS when the request came over https.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/assets/");
+    let https = over_https(&state.config, req.headers());
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

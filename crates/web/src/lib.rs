@@ -99,7 +99,10 @@ pub fn router(state: AppState) -> Router {
         body_limit::explain_refusals,
     ))
     .layer(axum::middleware::from_fn(memory::trim_after_large_bodies))
-    .layer(axum::middleware::from_fn(auth::security_headers))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::security_headers,
+    ))
 }
 
 /// Every route of the application: the tenant-isolation test walks them all.

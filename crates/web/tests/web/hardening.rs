@@ -125,3 +125,155 @@ async fn send_odd(c: &mut Client, i: usize) -> Resp {
     };
     c.send(method, &path, None, vec![], &[]).await
 }
+
+/// The demo app again, with another web configuration.
+async fn app_with(config: stadtmauer_web::WebConfig) -> TestApp {
+    let app = spawn_app().await;
+    let state = stadtmauer_web::AppState::new(app.store.clone(), config);
+    TestApp {
+        router: stadtmauer_web::router(state),
+        store: app.store,
+        _db: app._db,
+    }
+}
+
+/// Logs in through the form with extra request headers.
+async fn login_with(c: &mut Client, email: &str, password: &str, extra: &[(&str, &str)]) -> Resp {
+    c.get("/login").await;
+    let csrf = c.csrf.clone().unwrap_or_default();
+    let body = serde_urlencoded::to_string([
+        ("email", email),
+        ("password", password),
+        ("next", "/dashboard"),
+        ("csrf", csrf.as_str()),
+    ])
+    .unwrap();
+    c.send(
+        axum::http::Method::POST,
+        "/login",
+        Some("application/x-www-form-urlencoded"),
+        body.into_bytes(),
+        extra,
+    )
+    .await
+}
+
+/// Behind a trusted proxy the client address is the rightmost `X-Forwarded-For` entry (the one
+/// the proxy appended): a client cannot escape the address throttle by inventing entries.
+#[tokio::test]
+async fn forwarded_for_uses_the_entry_the_proxy_appended() {
+    let app = app_with(stadtmauer_web::WebConfig {
+        trust_forwarded_for: true,
+        address_failures: 3,
+        account_failures: 1000,
+        ..Default::default()
+    })
+    .await;
+    let mut attacker = app.client();
+    for i in 0..3 {
+        let xff = format!("10.9.8.{i}, 203.0.113.7");
+        let r = login_with(
+            &mut attacker,
+            COORD_A,
+            "falsch",
+            &[("x-forwarded-for", &xff)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    // The address the proxy saw is locked, whatever the client puts in front of it …
+    let r = login_with(
+        &mut attacker,
+        COORD_A,
+        PASSWORD,
+        &[("x-forwarded-for", "198.51.100.99, 203.0.113.7")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.location());
+    // … also when the proxy added a header line of its own.
+    let mut two_lines = app.client();
+    let r = login_with(
+        &mut two_lines,
+        COORD_A,
+        PASSWORD,
+        &[
+            ("x-forwarded-for", "198.51.100.98"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Another client, behind the same proxy, whose forged first entry names the locked address,
+    // is not affected.
+    let mut other = app.client();
+    let r = login_with(
+        &mut other,
+        COORD_A,
+        PASSWORD,
+        &[("x-forwarded-for", "203.0.113.7, 203.0.113.8")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+fn hsts(r: &Resp) -> Option<&str> {
+    r.headers
+        .get("strict-transport-security")
+        .and_then(|v| v.to_str().ok())
+}
+
+/// HSTS when the request came over https: the public URL is https, or a trusted proxy says so.
+#[tokio::test]
+async fn hsts_is_sent_behind_https_only() {
+    // Plain http, and an untrusted X-Forwarded-Proto: no HSTS.
+    let app = spawn_app().await;
+    let mut c = app.client();
+    assert_eq!(hsts(&c.get("/login").await), None);
+    let r = c
+        .send(
+            axum::http::Method::GET,
+            "/login",
+            None,
+            vec![],
+            &[("x-forwarded-proto", "https")],
+        )
+        .await;
+    assert_eq!(hsts(&r), None);
+
+    // The public URL is https (secure cookies): on every response.
+    let app = app_with(stadtmauer_web::WebConfig {
+        secure_cookies: true,
+        ..Default::default()
+    })
+    .await;
+    let mut c = app.client();
+    assert_eq!(hsts(&c.get("/login").await), Some("max-age=31536000"));
+    assert_eq!(
+        hsts(&c.get("/no/such/page").await),
+        Some("max-age=31536000")
+    );
+
+    // A trusted proxy that terminated TLS says so; one that did not, does not.
+    let app = app_with(stadtmauer_web::WebConfig {
+        trust_forwarded_for: true,
+        ..Default::default()
+    })
+    .await;
+    let mut c = app.client();
+    let get = |proto: &'static str| {
+        let mut c = app.client();
+        async move {
+            c.send(
+                axum::http::Method::GET,
+                "/login",
+                None,
+                vec![],
+                &[("x-forwarded-proto", proto)],
+            )
+            .await
+        }
+    };
+    assert_eq!(hsts(&get("https").await), Some("max-age=31536000"));
+    assert_eq!(hsts(&get("http").await), None);
+    assert_eq!(hsts(&c.get("/login").await), None);
+}
