@@ -118,7 +118,7 @@ async fn metrics_labels_come_from_a_closed_set() {
 /// A request with an invented method, to a missing path or a real one.
 async fn send_odd(c: &mut Client, i: usize) -> Resp {
     let method = axum::http::Method::from_bytes(format!("FOO{i}X{}", i * 7919).as_bytes()).unwrap();
-    let path = if i % 2 == 0 {
+    let path = if i.is_multiple_of(2) {
         format!("/no/such/path/{i}")
     } else {
         "/login".to_string()
