@@ -244,7 +244,7 @@ impl Store {
     ) -> Result<ObjectId> {
         self.check_write(scope, org, data.kind, data.shared).await?;
         let mut w = self.begin_write(scope).await?;
-        let id = insert_object(&mut w, org, data).await?;
+        let id = insert_object(&mut w, self.backend, org, data).await?;
         recompute(&mut w, &[id.0]).await?;
         w.commit().await?;
         Ok(id)
@@ -729,48 +729,18 @@ pub(crate) async fn insert_link(
 
 pub(crate) async fn insert_object(
     w: &mut WriteTx<'_>,
+    backend: crate::Backend,
     org: OrgId,
     data: &ObjectData,
 ) -> Result<ObjectId> {
-    let t = now();
-    let own = data.own;
-    let id: i64 = sqlx::query(
-        "INSERT INTO inv_object (organisation_id, kind, name, description, owner, status, data_personal, data_special, data_classified, \
-         vendor, product, version, operating_model, vendor_country, system_type, item_count, contract, contact, shared, own_c, own_i, own_a, \
-         eff_c, eff_i, eff_a, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,1,1,1,$23,$23) RETURNING id",
-    )
-    .bind(org.0)
-    .bind(data.kind.as_str())
-    .bind(&data.name)
-    .bind(&data.description)
-    .bind(&data.owner)
-    .bind(data.status.as_str())
-    .bind(i64::from(data.data_personal))
-    .bind(i64::from(data.data_special))
-    .bind(i64::from(data.data_classified))
-    .bind(&data.vendor)
-    .bind(&data.product)
-    .bind(&data.version)
-    .bind(data.operating_model.map(|m| m.as_str()))
-    .bind(&data.vendor_country)
-    .bind(&data.system_type)
-    .bind(data.count)
-    .bind(&data.contract)
-    .bind(&data.contact)
-    .bind(i64::from(data.shared))
-    .bind(own.map(|p| p.c.as_i64()))
-    .bind(own.map(|p| p.i.as_i64()))
-    .bind(own.map(|p| p.a.as_i64()))
-    .bind(t)
-    .fetch_one(&mut *w.tx)
-    .await
-    .map_err(unique_or_internal("name"))?
-    .try_get(0)
-    .map_err(internal)?;
+    let id = crate::inventory_import::insert_objects(w, backend, org, &[data])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| internal("the inserted object was not returned"))?;
     w.audit(Some(org), "create", "object", id, None, Some(json!(data)))
         .await?;
-    Ok(ObjectId(id))
+    Ok(id)
 }
 
 /// Recomputes the derived requirement of everything downstream of `starts`, in the write's
@@ -928,7 +898,7 @@ impl Store {
         let mut w = self.begin_write(scope).await?;
         let mut ids = Vec::with_capacity(batch.len());
         for b in batch {
-            ids.push(insert_object(&mut w, org, &b.data).await?);
+            ids.push(insert_object(&mut w, self.backend, org, &b.data).await?);
         }
         for (i, b) in batch.iter().enumerate() {
             let targets = b

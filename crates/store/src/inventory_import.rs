@@ -277,7 +277,7 @@ fn changed_fields(
 /// Inserts objects of one town with one multi-row statement; returns their ids in the order
 /// given. The ids are matched back by (kind, name), which is unique in a town, so the order in
 /// which the database returns rows does not matter.
-async fn insert_objects(
+pub(crate) async fn insert_objects(
     w: &mut WriteTx<'_>,
     backend: crate::Backend,
     org: OrgId,
