@@ -119,7 +119,13 @@ enum UserCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Check the hash chain; exits with 1 when any entry was edited or deleted.
-    Verify,
+    Verify {
+        /// A head hash kept outside the database (from the log's "audit head" lines, a backup's
+        /// header or an earlier verify): the chain must contain it, so that removing the newest
+        /// entries together with rewinding the head is found too.
+        #[arg(long, value_name = "HASH")]
+        expect: Option<String>,
+    },
 }
 
 fn init_logging(format: &str) {
@@ -244,6 +250,9 @@ async fn run() -> anyhow::Result<()> {
                 summary.schema_version,
                 summary.sha256
             );
+            if let Some((seq, hash)) = &summary.audit_head {
+                println!("Audit head in the backup: entry {seq}, hash {hash}");
+            }
             Ok(())
         }
         Command::Restore { file, force } => restore(&config, &file, force).await,
@@ -287,16 +296,33 @@ async fn run() -> anyhow::Result<()> {
             feeds::run(&store, command).await
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { expect },
         } => {
+            if let Some(h) = &expect {
+                let h = h.trim();
+                if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    anyhow::bail!(
+                        "--expect takes a head hash of 64 hexadecimal characters, as the log's \"audit head\" lines and a backup's header give it"
+                    );
+                }
+            }
             let store = open(&config).await?;
             store.check_schema().await?;
             let total = store.audit_len().await?;
             let pb = bar(total.max(0) as u64, "Audit");
-            let (checked, problems) = store.audit_verify(|n| pb.set_position(n)).await?;
+            let (checked, problems) = store
+                .audit_verify_expecting(expect.as_deref(), |n| pb.set_position(n))
+                .await?;
             pb.finish_and_clear();
             if problems.is_empty() {
+                let (seq, hash) = store.audit_head().await?;
                 println!("Audit log intact: {checked} entries, hash chain verified.");
+                if expect.is_some() {
+                    println!("The expected head is in the chain.");
+                }
+                println!(
+                    "Head: entry {seq}, hash {hash} (keep it outside the installation; `audit verify --expect {hash}` later finds entries removed up to it)."
+                );
                 Ok(())
             } else {
                 for p in &problems {

@@ -110,6 +110,9 @@ pub enum Problem {
     Missing { after: i64, next: i64 },
     /// The newest entry is not the one the head records: the newest entries were deleted or the head edited.
     HeadMismatch { head_seq: i64, last_seq: i64 },
+    /// A head hash recorded outside the database (in the log, a backup, a note) is not in the
+    /// chain: entries up to it were removed and the head rewound, or the chain replaced.
+    AnchorMissing { hash: String },
 }
 
 impl std::fmt::Display for Problem {
@@ -122,6 +125,10 @@ impl std::fmt::Display for Problem {
                 f,
                 "the head records entry {head_seq} as the newest, the log ends at {last_seq} (newest entries deleted or head edited)"
             ),
+            Problem::AnchorMissing { hash } => write!(
+                f,
+                "the expected head {hash} is not in the chain (entries removed and the head rewound, or the chain replaced)"
+            ),
         }
     }
 }
@@ -133,6 +140,9 @@ pub struct Verifier {
     prev_seq: i64,
     pub checked: u64,
     pub problems: Vec<Problem>,
+    /// A head hash known from outside the database (`audit verify --expect`), and whether an
+    /// entry with that hash was seen.
+    anchor: Option<(String, bool)>,
 }
 
 impl Default for Verifier {
@@ -142,13 +152,28 @@ impl Default for Verifier {
             prev_seq: 0,
             checked: 0,
             problems: Vec::new(),
+            anchor: None,
         }
     }
 }
 
 impl Verifier {
+    /// A verifier that also requires an entry whose hash is `anchor`: truncating the chain and
+    /// rewinding the head leaves a consistent chain, which only a hash kept elsewhere reveals.
+    pub fn expecting(anchor: &str) -> Verifier {
+        Verifier {
+            anchor: Some((anchor.trim().to_ascii_lowercase(), false)),
+            ..Verifier::default()
+        }
+    }
+
     pub fn feed(&mut self, e: &Entry) {
         self.checked += 1;
+        if let Some((hash, seen)) = &mut self.anchor {
+            if *hash == e.hash {
+                *seen = true;
+            }
+        }
         if e.seq != self.prev_seq + 1 {
             self.problems.push(Problem::Missing {
                 after: self.prev_seq,
@@ -171,6 +196,9 @@ impl Verifier {
                 head_seq,
                 last_seq: self.prev_seq,
             });
+        }
+        if let Some((hash, false)) = self.anchor.take() {
+            self.problems.push(Problem::AnchorMissing { hash });
         }
         self.problems
     }
@@ -253,6 +281,32 @@ mod tests {
         t[1].actor = "Mallory".into();
         t[1].hash = t[1].computed_hash();
         assert!(verify(&t, (head.0, &head.1)).contains(&Problem::Broken { seq: 3 }));
+    }
+
+    #[test]
+    fn truncation_with_a_rewound_head_is_found_only_with_an_anchor() {
+        let c = chain(5);
+        let anchor = c[4].hash.clone();
+        // Delete the two newest entries and rewind the head: a consistent chain.
+        let t = &c[..3];
+        let head = (3, t[2].hash.as_str());
+        assert_eq!(verify(t, head), vec![]);
+        let mut v = Verifier::expecting(&anchor);
+        t.iter().for_each(|e| v.feed(e));
+        assert_eq!(
+            v.finish(head.0, head.1),
+            vec![Problem::AnchorMissing {
+                hash: anchor.clone()
+            }]
+        );
+        // The untouched chain contains the anchor, also when written in capitals.
+        let mut v = Verifier::expecting(&anchor.to_uppercase());
+        c.iter().for_each(|e| v.feed(e));
+        assert_eq!(v.finish(5, &c[4].hash), vec![]);
+        // An anchor older than the head is fine: the chain grew since.
+        let mut v = Verifier::expecting(&c[1].hash);
+        c.iter().for_each(|e| v.feed(e));
+        assert_eq!(v.finish(5, &c[4].hash), vec![]);
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub(crate) async fn append(tx: &mut crate::WriteConn, c: &Change) -> Result<()> 
         .execute(&mut **tx)
         .await
         .map_err(internal)?;
+    tx.head = Some((seq, hash));
     Ok(())
 }
 
@@ -157,7 +158,30 @@ impl Store {
 
     /// Checks the whole chain in pages; `progress` is called with the number checked so far.
     /// Runs outside any scope: it is an operator's command.
-    pub async fn audit_verify(&self, mut progress: impl FnMut(u64)) -> Result<(u64, Vec<Problem>)> {
+    pub async fn audit_verify(&self, progress: impl FnMut(u64)) -> Result<(u64, Vec<Problem>)> {
+        self.audit_verify_expecting(None, progress).await
+    }
+
+    /// The head of the chain: the newest entry's sequence number and hash. Kept outside the
+    /// database (the log prints it after every write, every backup carries it), it lets
+    /// `audit verify --expect HASH` detect entries removed together with a rewound head.
+    pub async fn audit_head(&self) -> Result<(i64, String)> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?;
+        Ok((
+            head.try_get(0).map_err(internal)?,
+            head.try_get(1).map_err(internal)?,
+        ))
+    }
+
+    /// Checks the whole chain and, with `anchor`, that an entry with that hash is in it.
+    pub async fn audit_verify_expecting(
+        &self,
+        anchor: Option<&str>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(u64, Vec<Problem>)> {
         // Read head and entries in one snapshot so concurrent writes do not look like tampering.
         let mut tx = self.pool.begin().await.map_err(internal)?;
         if self.backend == crate::Backend::Postgres {
@@ -172,7 +196,7 @@ impl Store {
             .map_err(internal)?;
         let head_seq: i64 = head.try_get(0).map_err(internal)?;
         let head_hash: String = head.try_get(1).map_err(internal)?;
-        let mut v = Verifier::default();
+        let mut v = anchor.map(Verifier::expecting).unwrap_or_default();
         let mut after = 0i64;
         loop {
             let rows = sqlx::query(&format!(

@@ -499,6 +499,8 @@ pub struct BackupSummary {
     pub rows: u64,
     pub schema_version: i64,
     pub sha256: String,
+    /// The audit chain's head in the backup (sequence number, hash); `None` from a restore.
+    pub audit_head: Option<(i64, String)>,
 }
 
 /// Why a restore was refused. Nothing has been written when one of these is returned.
@@ -563,7 +565,15 @@ impl Store {
                 .await
                 .map_err(internal)?;
         }
-        w.line(&json!({"format": FORMAT, "version": 1, "schema_version": schema_version, "created_at": stadtmauer_core::now()}))
+        // The audit head of this snapshot, in the header: a copy kept outside the database for
+        // `audit verify --expect HASH`.
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(internal)?;
+        let audit_seq: i64 = head.try_get(0).map_err(internal)?;
+        let audit_head: String = head.try_get(1).map_err(internal)?;
+        w.line(&json!({"format": FORMAT, "version": 1, "schema_version": schema_version, "created_at": stadtmauer_core::now(), "audit_seq": audit_seq, "audit_head": audit_head}))
             .map_err(io)?;
         let mut rows_total = 0u64;
         for (table, cols) in TABLES {
@@ -608,6 +618,7 @@ impl Store {
             rows: rows_total,
             schema_version,
             sha256: digest,
+            audit_head: Some((audit_seq, audit_head)),
         })
     }
 
@@ -675,6 +686,7 @@ impl Store {
             rows,
             schema_version: checked.schema_version,
             sha256: checked.sha256,
+            audit_head: None,
         })
     }
 

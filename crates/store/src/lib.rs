@@ -226,6 +226,7 @@ impl Store {
         let mut tx = WriteConn {
             conn,
             committed: false,
+            head: None,
         };
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
@@ -281,6 +282,8 @@ impl Store {
 pub(crate) struct WriteConn {
     conn: PoolConnection<Any>,
     committed: bool,
+    /// The audit head after this transaction's last entry, logged once it is committed.
+    pub(crate) head: Option<(i64, String)>,
 }
 
 impl std::ops::Deref for WriteConn {
@@ -314,6 +317,11 @@ impl WriteConn {
             .await
             .map_err(internal)?;
         self.committed = true;
+        if let Some((seq, hash)) = &self.head {
+            // The head outside the database: `audit verify --expect HASH` finds a truncation
+            // that rewound the head in the database too.
+            tracing::info!(target: "stadtmauer::audit", audit_seq = seq, audit_head = %hash, "audit head");
+        }
         Ok(())
     }
 }
