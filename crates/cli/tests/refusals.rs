@@ -51,7 +51,10 @@ async fn feed_imports_without_files_say_what_is_missing() {
 
     let kev = dir.path().join("kev.json");
     std::fs::write(&kev, b"").unwrap();
-    let (ok, _, err) = stadtmauer(&db.url, &["feeds", "import", "--kev", kev.to_str().unwrap()]);
+    let (ok, _, err) = stadtmauer(
+        &db.url,
+        &["feeds", "import", "--kev", kev.to_str().unwrap()],
+    );
     assert!(!ok);
     assert!(err.contains("is empty"), "{err}");
     assert!(!err.contains("invalid input"), "{err}");
