@@ -5,15 +5,15 @@
 
 mod continuity;
 mod council;
-mod harness;
 mod hardening;
+mod harness;
 mod import;
 mod inventory;
 mod isolation;
 mod journeys;
+mod robustness;
 mod security;
 mod security_catalogs;
 mod security_office;
-mod robustness;
 mod security_transfer;
 mod updates;
