@@ -55,7 +55,7 @@ import {
 /** The text of the dashboard's security row of the town (level and date). */
 async function dashboardLevel(page) {
   await page.goto(url('/dashboard'));
-  const row = page.locator('main section', { hasText: 'Sicherheitsniveau' }).locator('tbody tr', { hasText: TOWN });
+  const row = page.locator('section[aria-labelledby="sec-dash-h"] tbody tr', { hasText: TOWN });
   return (await row.innerText()).replace(/\s+/g, ' ').trim();
 }
 
