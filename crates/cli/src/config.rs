@@ -16,6 +16,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Minutes without a request after which a session ends.
     pub session_idle_minutes: i64,
+    /// Hours after the login after which a session ends however active it is (1–168).
+    pub session_max_hours: i64,
     /// `text` or `json`.
     pub log_format: String,
     /// Seconds a client has to send a complete request head (from the accept, or from the first
@@ -37,6 +39,7 @@ impl Default for Config {
             public_url: None,
             trust_forwarded_for: false,
             session_idle_minutes: 480,
+            session_max_hours: 12,
             log_format: "text".into(),
             header_read_timeout_secs: 10,
             keep_alive_idle_secs: 60,
@@ -96,6 +99,9 @@ impl Config {
                 *field = number(key, &v)?;
             }
         }
+        if let Some(v) = env("STADTMAUER_SESSION_MAX_HOURS") {
+            c.session_max_hours = number("STADTMAUER_SESSION_MAX_HOURS", &v)?;
+        }
         if let Some(v) = env("STADTMAUER_MAX_CONNECTIONS") {
             c.max_connections = number("STADTMAUER_MAX_CONNECTIONS", &v)?;
         }
@@ -129,6 +135,7 @@ impl Config {
                 .is_some_and(|u| u.starts_with("https://")),
             trust_forwarded_for: self.trust_forwarded_for,
             session_idle_secs: self.session_idle_minutes.clamp(5, 7 * 24 * 60) * 60,
+            session_max_secs: self.session_max_hours.clamp(1, 7 * 24) * 3600,
             ..Default::default()
         }
     }

@@ -152,15 +152,20 @@ impl Store {
         }))
     }
 
-    /// Extends an idle session. Called at most once a minute per session to keep reads cheap.
-    pub async fn touch_session(&self, id_hash: &str, idle_ttl: i64) -> Result<()> {
+    /// Extends an idle session, but never beyond `max_age` seconds after it was created: an
+    /// absolute lifetime, so a stolen session cookie kept busy does not live for ever. Called at
+    /// most once a minute per session to keep reads cheap.
+    pub async fn touch_session(&self, id_hash: &str, idle_ttl: i64, max_age: i64) -> Result<()> {
         let t = now();
         sqlx::query(
-            "UPDATE user_session SET last_seen_at = $1, expires_at = $2 WHERE id_hash = $3",
+            "UPDATE user_session SET last_seen_at = $1, \
+             expires_at = CASE WHEN $2 < created_at + $4 THEN $2 ELSE created_at + $4 END \
+             WHERE id_hash = $3",
         )
         .bind(t)
         .bind(t + idle_ttl)
         .bind(id_hash)
+        .bind(max_age)
         .execute(&self.pool)
         .await
         .map_err(internal)?;
@@ -462,6 +467,39 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
+    }
+
+    /// However busy a session is, it ends `max_age` after its creation.
+    #[tokio::test]
+    async fn a_session_has_an_absolute_lifetime() {
+        let (store, _db) = fresh_store().await;
+        let sys = store.system_scope("test").await.unwrap();
+        let uid = store
+            .create_admin(
+                &sys,
+                &stadtmauer_core::user::UserData {
+                    email: "lang@example.org".into(),
+                    display_name: "Lang".into(),
+                },
+                "x",
+            )
+            .await
+            .unwrap();
+        let (id, _) = store.create_session(uid, false, 3600).await.unwrap();
+        let hash = stadtmauer_core::credentials::secret_hash(&id);
+        // Active within its lifetime: touching extends it.
+        store.touch_session(&hash, 3600, 12 * 3600).await.unwrap();
+        assert!(store.session_scope(&id).await.unwrap().is_some());
+        // Created 13 hours ago and still busy: a touch no longer extends it, it has ended.
+        sqlx::query(
+            "UPDATE user_session SET created_at = created_at - 13 * 3600 WHERE id_hash = $1",
+        )
+        .bind(&hash)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        store.touch_session(&hash, 3600, 12 * 3600).await.unwrap();
+        assert!(store.session_scope(&id).await.unwrap().is_none());
     }
 
     /// Attempts on a locked account neither extend the lock nor count; after the lock a full

@@ -132,7 +132,11 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
                 if stadtmauer_core::now() - s.last_seen_at > 60 {
                     if let Err(e) = state
                         .store
-                        .touch_session(&s.id_hash, state.config.session_idle_secs)
+                        .touch_session(
+                            &s.id_hash,
+                            state.config.session_idle_secs,
+                            state.config.session_max_secs,
+                        )
                         .await
                     {
                         tracing::warn!(error = %e, "could not extend session");
@@ -184,9 +188,55 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
 
 /// Rejects every state-changing page request that does not carry the CSRF token of its session
 /// (or, before login, of the pre-session cookie). One place, so no form can forget it.
+/// Whether an `Origin` header names this installation: its host and port as the client reached
+/// it (`Host`, or behind a trusted proxy the rightmost `X-Forwarded-Host`). `null` (a sandboxed
+/// page, a redirect across sites) never does.
+fn same_origin(
+    origin: &axum::http::HeaderValue,
+    headers: &axum::http::HeaderMap,
+    trust_forwarded: bool,
+) -> bool {
+    let Some(authority) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.parse::<axum::http::Uri>().ok())
+        .and_then(|u| u.authority().map(|a| a.as_str().to_ascii_lowercase()))
+    else {
+        return false;
+    };
+    let forwarded = trust_forwarded
+        .then(|| headers.get_all("x-forwarded-host").iter().next_back())
+        .flatten();
+    forwarded
+        .into_iter()
+        .chain(headers.get(header::HOST))
+        .filter_map(|h| h.to_str().ok())
+        .map(|h| {
+            h.rsplit(',')
+                .next()
+                .unwrap_or(h)
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .any(|h| h == authority)
+}
+
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
+    }
+    // A browser names the page a state-changing request comes from; one from another site's
+    // page is refused before its body is read, even should it carry a valid token.
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        if !same_origin(origin, req.headers(), state.config.trust_forwarded_for) {
+            tracing::warn!(path = %req.uri().path(), "request from another origin refused");
+            let tr = req
+                .extensions()
+                .get::<Tr>()
+                .copied()
+                .unwrap_or(Tr { lang: Lang::De });
+            return PageError::status(tr, StatusCode::FORBIDDEN).into_response();
+        }
     }
     let expected = req
         .extensions()

@@ -44,6 +44,8 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// A session ends after this many seconds without a request.
     pub session_idle_secs: i64,
+    /// A session ends this many seconds after the login, however active it is.
+    pub session_max_secs: i64,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Failed logins per account before it is locked for `lock_secs`.
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             trust_forwarded_for: false,
             session_idle_secs: 8 * 3600,
+            session_max_secs: 12 * 3600,
             max_body_bytes: 1024 * 1024,
             account_failures: 5,
             address_failures: 30,

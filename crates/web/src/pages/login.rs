@@ -141,7 +141,11 @@ pub async fn submit(
         .create_session(
             account.id,
             pending,
-            if pending { 300 } else { cfg.session_idle_secs },
+            if pending {
+                300
+            } else {
+                cfg.session_idle_secs.min(cfg.session_max_secs)
+            },
         )
         .await
     {
@@ -237,7 +241,11 @@ pub async fn totp_submit(
     let _ = state.store.throttle_reset(&key).await;
     let (sid, _) = match state
         .store
-        .complete_mfa(&s.id_hash, s.user_id, cfg.session_idle_secs)
+        .complete_mfa(
+            &s.id_hash,
+            s.user_id,
+            cfg.session_idle_secs.min(cfg.session_max_secs),
+        )
         .await
     {
         Ok(x) => x,

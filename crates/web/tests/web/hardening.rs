@@ -277,3 +277,54 @@ async fn hsts_is_sent_behind_https_only() {
     assert_eq!(hsts(&get("http").await), None);
     assert_eq!(hsts(&c.get("/login").await), None);
 }
+
+/// A state-changing request whose `Origin` is another site is refused before it is read, even
+/// with a valid token; the same request from the installation's own origin goes through.
+#[tokio::test]
+async fn requests_from_another_origin_are_refused() {
+    let app = spawn_app().await;
+    let mut c = app.session_for(COORD_A).await;
+    let r = c.get("/dashboard").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let token = c.csrf.clone().unwrap();
+    let body = serde_urlencoded::to_string([("csrf", token.as_str())])
+        .unwrap()
+        .into_bytes();
+    for origin in [
+        "https://evil.example",
+        "http://stadtmauer.test.evil.example",
+        "http://stadtmauer.test:8081",
+        "null",
+        "not a url",
+    ] {
+        let r = c
+            .send(
+                axum::http::Method::POST,
+                "/logout",
+                Some("application/x-www-form-urlencoded"),
+                body.clone(),
+                &[("host", "stadtmauer.test"), ("origin", origin)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{origin}");
+        // Still logged in: the request changed nothing.
+        assert_eq!(c.get("/dashboard").await.status, StatusCode::OK, "{origin}");
+    }
+    let token = c.csrf.clone().unwrap();
+    let body = serde_urlencoded::to_string([("csrf", token.as_str())])
+        .unwrap()
+        .into_bytes();
+    let r = c
+        .send(
+            axum::http::Method::POST,
+            "/logout",
+            Some("application/x-www-form-urlencoded"),
+            body,
+            &[
+                ("host", "Stadtmauer.Test"),
+                ("origin", "http://stadtmauer.test"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
