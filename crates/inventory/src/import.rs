@@ -362,7 +362,7 @@ pub fn parse_with(
         return Err(ImportError::Empty);
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return parse_xlsx(bytes, opts);
+        return parse_xlsx_guarded(bytes, opts);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(ImportError::LegacyXls);
@@ -741,6 +741,14 @@ fn capped(s: &str) -> String {
 /// the work and memory follow the cells in the file, never the dimensions it claims or the
 /// positions of its cells. Every limit is checked before a cell is kept, and a refusal names the
 /// cell that crossed it. Formulas are read as metadata only (never expanded, never evaluated).
+/// calamine still panics on some damaged files: a cell reference of a dozen column letters
+/// overflows its arithmetic (a panic where overflow checks are on, as in tests and fuzzing), a
+/// reversed range underflows. Whatever the workbook, a damaged file is refused, never a crash.
+fn parse_xlsx_guarded(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_xlsx(bytes, opts)))
+        .unwrap_or(Err(ImportError::BrokenXlsx))
+}
+
 fn parse_xlsx(bytes: &[u8], opts: &ParseOptions) -> Result<Sheet, ImportError> {
     use calamine::{DataRef, Reader, Xlsx, XlsxFormulaMetadata};
     match check_xlsx_package(bytes, MAX_XLSX_UNPACKED, MAX_CELLS as u64) {

@@ -279,3 +279,22 @@ fn rows_and_cells_are_limited_by_the_cell_that_crosses() {
     assert_eq!(e.key(), "imp.err.limit_cells");
     assert!(peak < 2 * CEILING, "peak {peak} bytes");
 }
+
+/// A damaged cell reference of many column letters overflows calamine's arithmetic (a panic in
+/// builds with overflow checks): the file is refused or read, never a crash.
+#[test]
+fn an_overlong_cell_reference_is_refused_not_a_panic() {
+    let _one = lock();
+    for r in [
+        "AAAAAAAAAAAAAAAA1",
+        "ZZZZZZZZZZZZ99999999999",
+        "A99999999999999",
+    ] {
+        let bytes = by_hand(
+            &format!(r#"<row r="1"><c r="{r}" t="inlineStr"><is><t>x</t></is></c></row>"#),
+            None,
+        );
+        let got = std::panic::catch_unwind(|| parse(&bytes, "liste.xlsx"));
+        assert!(got.is_ok(), "{r}: the reader panicked");
+    }
+}

@@ -262,3 +262,25 @@ fn a_million_bad_cells_are_counted_not_kept() {
     );
     assert_eq!(lines[25], "… und 99975 weitere Fehler.");
 }
+
+/// A damaged cell reference of many column letters overflows calamine's arithmetic (a panic in
+/// builds with overflow checks): the workbook is refused or read, never a crash.
+#[test]
+fn an_overlong_cell_reference_is_refused_not_a_panic() {
+    let _one = lock();
+    for r in [
+        "AAAAAAAAAAAAAAAA1",
+        "ZZZZZZZZZZZZ99999999999",
+        "A99999999999999",
+    ] {
+        let bytes = by_hand(
+            &format!(
+                r#"{}<row r="2"><c r="{r}" t="inlineStr"><is><t>x</t></is></c></row>"#,
+                header_row()
+            ),
+            None,
+        );
+        let got = std::panic::catch_unwind(|| read_sheet(DE, &bytes).is_ok());
+        assert!(got.is_ok(), "{r}: the reader panicked");
+    }
+}

@@ -427,6 +427,16 @@ fn number(f: f64) -> String {
 /// claims; before calamine opens the workbook, [`check_xlsx_package`] bounds what its parts
 /// unpack to and what its shared-string table announces. Formulas are read as metadata only.
 pub fn read_sheet(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
+    // calamine still panics on some damaged files (a cell reference of a dozen column letters
+    // overflows where overflow checks are on, a reversed range underflows): refused, never a
+    // crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_sheet_unguarded(tr, bytes)
+    }))
+    .unwrap_or_else(|_| Err(Refusal::one(tr.s("sec.xl.err.not_xlsx").to_string())))
+}
+
+fn read_sheet_unguarded(tr: Tr, bytes: &[u8]) -> Result<Vec<SheetRow>, Refusal> {
     use calamine::{DataRef, Reader, Xlsx, XlsxFormulaMetadata};
     use stadtmauer_inventory::import::{check_xlsx_package, PackageError};
     let not_xlsx = || Refusal::one(tr.s("sec.xl.err.not_xlsx").to_string());
