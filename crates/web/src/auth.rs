@@ -188,6 +188,20 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
 
 /// Rejects every state-changing page request that does not carry the CSRF token of its session
 /// (or, before login, of the pre-session cookie). One place, so no form can forget it.
+/// Whether a request may come from this site's own pages: `Sec-Fetch-Site` (sent by every
+/// current browser) must be `same-origin` (or `none`, typed by the user); without it, an `Origin`
+/// other than `null` must name this installation. Clients that send neither (scripts with a
+/// token) pass on to the token check.
+fn same_site_request(headers: &axum::http::HeaderMap, trust_forwarded: bool) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match headers.get(header::ORIGIN) {
+        Some(o) if o.as_bytes() != b"null" => same_origin(o, headers, trust_forwarded),
+        _ => true,
+    }
+}
+
 /// Whether an `Origin` header names this installation: its host and port as the client reached
 /// it (`Host`, or behind a trusted proxy the rightmost `X-Forwarded-Host`). `null` (a sandboxed
 /// page, a redirect across sites) never does.
@@ -225,18 +239,17 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    // A browser names the page a state-changing request comes from; one from another site's
-    // page is refused before its body is read, even should it carry a valid token.
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        if !same_origin(origin, req.headers(), state.config.trust_forwarded_for) {
-            tracing::warn!(path = %req.uri().path(), "request from another origin refused");
-            let tr = req
-                .extensions()
-                .get::<Tr>()
-                .copied()
-                .unwrap_or(Tr { lang: Lang::De });
-            return PageError::status(tr, StatusCode::FORBIDDEN).into_response();
-        }
+    // A browser says where a state-changing request comes from; one from another site's page is
+    // refused before its body is read, even should it carry a valid token. `Sec-Fetch-Site`
+    // first: with our `Referrer-Policy: no-referrer` browsers send `Origin: null` for forms.
+    if !same_site_request(req.headers(), state.config.trust_forwarded_for) {
+        tracing::warn!(path = %req.uri().path(), "request from another origin refused");
+        let tr = req
+            .extensions()
+            .get::<Tr>()
+            .copied()
+            .unwrap_or(Tr { lang: Lang::De });
+        return PageError::status(tr, StatusCode::FORBIDDEN).into_response();
     }
     let expected = req
         .extensions()

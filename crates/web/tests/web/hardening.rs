@@ -290,25 +290,37 @@ async fn requests_from_another_origin_are_refused() {
     let body = serde_urlencoded::to_string([("csrf", token.as_str())])
         .unwrap()
         .into_bytes();
-    for origin in [
-        "https://evil.example",
-        "http://stadtmauer.test.evil.example",
-        "http://stadtmauer.test:8081",
-        "null",
-        "not a url",
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "http://stadtmauer.test.evil.example")],
+        &[("origin", "http://stadtmauer.test:8081")],
+        &[("origin", "not a url")],
+        &[("sec-fetch-site", "cross-site")],
+        &[("sec-fetch-site", "same-site"), ("origin", "null")],
+        // A browser's word counts over an Origin that looks right.
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://stadtmauer.test"),
+        ],
     ] {
+        let mut all = vec![("host", "stadtmauer.test")];
+        all.extend_from_slice(headers);
         let r = c
             .send(
                 axum::http::Method::POST,
                 "/logout",
                 Some("application/x-www-form-urlencoded"),
                 body.clone(),
-                &[("host", "stadtmauer.test"), ("origin", origin)],
+                &all,
             )
             .await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{origin}");
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}");
         // Still logged in: the request changed nothing.
-        assert_eq!(c.get("/dashboard").await.status, StatusCode::OK, "{origin}");
+        assert_eq!(
+            c.get("/dashboard").await.status,
+            StatusCode::OK,
+            "{headers:?}"
+        );
     }
     let token = c.csrf.clone().unwrap();
     let body = serde_urlencoded::to_string([("csrf", token.as_str())])
