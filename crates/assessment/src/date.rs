@@ -6,23 +6,9 @@ use time::{Date, Month};
 /// Parses `YYYY-MM-DD` or `D.M.YYYY` (leading zeros optional). `None` for anything else,
 /// including impossible days such as `2026-02-30`.
 pub fn parse_date(raw: &str) -> Option<Date> {
-    let s = raw.trim();
-    let (y, m, d) = if let Some((y, rest)) = s.split_once('-') {
-        let (m, d) = rest.split_once('-')?;
-        (y, m, d)
-    } else {
-        let (d, rest) = s.split_once('.')?;
-        let (m, y) = rest.split_once('.')?;
-        (y, m, d)
-    };
-    let digits = |p: &str, min: usize, max: usize| {
-        (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-    };
-    if !digits(y, 4, 4) || !digits(m, 1, 2) || !digits(d, 1, 2) {
-        return None;
-    }
-    let month = Month::try_from(m.parse::<u8>().ok()?).ok()?;
-    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+    let (y, m, d) = stadtmauer_core::validate::date_parts(raw)?;
+    let month = Month::try_from(u8::try_from(m).ok()?).ok()?;
+    Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()
 }
 
 /// `YYYY-MM-DD`, the form stored and sent over the API.
