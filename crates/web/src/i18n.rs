@@ -261,11 +261,16 @@ mod tests {
             }
         }
         for domain in ["core", "inventory"] {
-            for e in std::fs::read_dir(format!("{root}/../{domain}/src"))
-                .unwrap()
-                .flatten()
-            {
-                sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
+            // The crate's source files and those of its module folders (e.g. `import/xlsx.rs`).
+            let mut dirs = vec![std::path::PathBuf::from(format!("{root}/../{domain}/src"))];
+            while let Some(dir) = dirs.pop() {
+                for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                    if e.path().is_dir() {
+                        dirs.push(e.path());
+                    } else {
+                        sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
+                    }
+                }
             }
         }
         let mut missing = Vec::new();
