@@ -269,7 +269,12 @@ async fn run() -> anyhow::Result<()> {
                 .unwrap_or_else(|| "catalog.json".into());
             let scope = store.system_scope("cli").await?;
             let c = store
-                .import_catalog(&scope, &name, &bytes)
+                .import_catalog(
+                    &scope,
+                    stadtmauer_core::Owner::Installation,
+                    &name,
+                    &bytes,
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("file refused, nothing was stored: {e}"))?;
             let follows = c

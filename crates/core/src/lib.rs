@@ -15,7 +15,7 @@ pub mod validate;
 
 pub use error::DomainError;
 pub use ids::*;
-pub use scope::{Access, Scope};
+pub use scope::{Access, Owner, Scope};
 
 /// Seconds since the Unix epoch; all instants are stored this way so both databases sort them alike.
 pub type Timestamp = i64;

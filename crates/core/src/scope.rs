@@ -4,7 +4,7 @@
 //! `&Scope`, so a query that forgets the tenant boundary does not compile.
 
 use crate::user::Role;
-use crate::{OrgId, Timestamp, UserId, VerbundId};
+use crate::{DomainError, OrgId, Timestamp, UserId, VerbundId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How far a user may go with one organisation. Ordered: a higher level includes the lower ones.
@@ -18,6 +18,32 @@ pub enum Access {
     WriteTechnical,
     /// Read and write everything, manage the organisation's users.
     Write,
+}
+
+/// Who owns data that several towns share: the product aliases of the update watch and imported
+/// catalogs, profiles and mapping collections. A Verbund's data is seen by its members only and
+/// changed by its office officers; the installation's is seen by everyone and changed by
+/// administrators only. The feeds themselves (KEV, endoflife.date, CSAF) are public data owned by
+/// the installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "owner", content = "verbund_id")]
+pub enum Owner {
+    Installation,
+    Verbund(VerbundId),
+}
+
+impl Owner {
+    /// The owner as stored: `NULL` for the installation, else the Verbund's id.
+    pub fn verbund(self) -> Option<VerbundId> {
+        match self {
+            Owner::Installation => None,
+            Owner::Verbund(v) => Some(v),
+        }
+    }
+
+    pub fn of(verbund: Option<VerbundId>) -> Owner {
+        verbund.map_or(Owner::Installation, Owner::Verbund)
+    }
 }
 
 /// An organisation as scope resolution needs to know it.
@@ -48,6 +74,8 @@ pub struct Scope {
     orgs: BTreeMap<OrgId, Access>,
     /// Verbünde whose membership the user manages (office officers, administrators).
     verbuende: BTreeSet<VerbundId>,
+    /// Verbünde with at least one organisation the user sees: their shared data is visible.
+    member_of: BTreeSet<VerbundId>,
 }
 
 impl Scope {
@@ -69,10 +97,11 @@ impl Scope {
             read_only: false,
             orgs: BTreeMap::new(),
             verbuende: BTreeSet::new(),
+            member_of: BTreeSet::new(),
         };
         if admin {
             for o in orgs {
-                scope.orgs.insert(o.id, Access::Write);
+                scope.raise(o, Access::Write);
                 if let Some(v) = o.verbund_id {
                     scope.verbuende.insert(v);
                 }
@@ -103,10 +132,10 @@ impl Scope {
                         scope.verbuende.insert(v);
                     }
                     for o in orgs.iter().filter(|o| o.verbund_id == Some(v)) {
-                        scope.raise(o.id, access);
+                        scope.raise(o, access);
                     }
                 }
-                _ => scope.raise(org.id, access),
+                _ => scope.raise(org, access),
             }
         }
         scope
@@ -123,10 +152,13 @@ impl Scope {
         Scope::resolve(UserId(0), true, &[], orgs, 0).named(name)
     }
 
-    fn raise(&mut self, org: OrgId, access: Access) {
-        let e = self.orgs.entry(org).or_insert(access);
+    fn raise(&mut self, org: &OrgRef, access: Access) {
+        let e = self.orgs.entry(org.id).or_insert(access);
         if *e < access {
             *e = access;
+        }
+        if let Some(v) = org.verbund_id {
+            self.member_of.insert(v);
         }
     }
 
@@ -150,6 +182,72 @@ impl Scope {
 
     pub fn can(&self, org: OrgId, need: Access) -> bool {
         self.access(org).is_some_and(|a| a >= need)
+    }
+
+    /// The access rule: may the user do what `need` allows in `org`? An organisation the user does
+    /// not see at all reads as "not found" (its existence is not revealed); one the user sees
+    /// without the right — or through a read-only token, whose levels stop at `Read` — as
+    /// "forbidden". Store methods and handlers call this before they read any input.
+    pub fn require(&self, org: OrgId, need: Access) -> Result<(), DomainError> {
+        match self.access(org) {
+            None => Err(DomainError::NotFound),
+            Some(a) if a < need || (self.read_only && need > Access::Read) => {
+                Err(DomainError::Forbidden)
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Does the user see anything of this Verbund (and so its shared data)?
+    pub fn sees_verbund(&self, v: VerbundId) -> bool {
+        self.admin || self.member_of.contains(&v)
+    }
+
+    /// May the user see shared data of this owner?
+    pub fn sees_shared(&self, owner: Owner) -> bool {
+        match owner {
+            Owner::Installation => true,
+            Owner::Verbund(v) => self.sees_verbund(v),
+        }
+    }
+
+    /// May the user change or delete shared data of this owner? Installation data: administrators;
+    /// a Verbund's: its office officers (and administrators). Unseen data reads as "not found".
+    pub fn require_shared(&self, owner: Owner) -> Result<(), DomainError> {
+        if !self.sees_shared(owner) {
+            return Err(DomainError::NotFound);
+        }
+        let may = !self.read_only
+            && match owner {
+                Owner::Installation => self.admin,
+                Owner::Verbund(v) => self.manages_verbund(v),
+            };
+        if may {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+
+    /// The owners whose shared data the user sees: the installation and the user's Verbünde
+    /// (every Verbund for administrators).
+    pub fn shared_owners(&self) -> Vec<Owner> {
+        let mut out = vec![Owner::Installation];
+        let vs: &BTreeSet<VerbundId> = if self.admin {
+            &self.verbuende
+        } else {
+            &self.member_of
+        };
+        out.extend(vs.iter().map(|v| Owner::Verbund(*v)));
+        out
+    }
+
+    /// The owners whose shared data the user may change (what an "add" form offers).
+    pub fn shared_owners_managed(&self) -> Vec<Owner> {
+        self.shared_owners()
+            .into_iter()
+            .filter(|o| self.require_shared(*o).is_ok())
+            .collect()
     }
 
     /// Organisations the user may see at all (at least reports).
@@ -312,6 +410,68 @@ mod tests {
         assert!(!s.may_grant(&office, Role::Reader));
     }
 
+    fn r(x: Result<(), DomainError>) -> &'static str {
+        match x {
+            Ok(()) => "ok",
+            Err(DomainError::NotFound) => "not found",
+            Err(DomainError::Forbidden) => "forbidden",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn require_answers_not_found_for_unseen_and_forbidden_for_too_little() {
+        let reader = Scope::resolve(UserId(9), false, &[grant(2, Role::Reader)], &orgs(), 0);
+        assert_eq!(r(reader.require(OrgId(2), Access::Reports)), "ok");
+        assert_eq!(r(reader.require(OrgId(2), Access::Read)), "forbidden");
+        assert_eq!(r(reader.require(OrgId(3), Access::Reports)), "not found");
+        let token = Scope::resolve(UserId(9), false, &[grant(2, Role::Coordinator)], &orgs(), 0)
+            .into_read_only();
+        assert_eq!(r(token.require(OrgId(2), Access::Read)), "ok");
+        assert_eq!(
+            r(token.require(OrgId(2), Access::WriteTechnical)),
+            "forbidden"
+        );
+    }
+
+    #[test]
+    fn shared_data_belongs_to_its_verbund() {
+        let office1 = Scope::resolve(
+            UserId(9),
+            false,
+            &[grant(1, Role::OfficeOfficer)],
+            &orgs(),
+            0,
+        );
+        let office2 = Scope::resolve(
+            UserId(9),
+            false,
+            &[grant(4, Role::OfficeOfficer)],
+            &orgs(),
+            0,
+        );
+        let town1 = Scope::resolve(UserId(9), false, &[grant(2, Role::Coordinator)], &orgs(), 0);
+        let lone = Scope::resolve(UserId(9), false, &[grant(6, Role::Coordinator)], &orgs(), 0);
+        let admin = Scope::resolve(UserId(9), true, &[], &orgs(), 0);
+        let v1 = Owner::Verbund(VerbundId(1));
+        let v2 = Owner::Verbund(VerbundId(2));
+        assert_eq!(r(office1.require_shared(v1)), "ok");
+        assert_eq!(r(office2.require_shared(v1)), "not found");
+        assert_eq!(r(town1.require_shared(v1)), "forbidden");
+        assert_eq!(r(office1.require_shared(Owner::Installation)), "forbidden");
+        assert_eq!(r(admin.require_shared(Owner::Installation)), "ok");
+        assert_eq!(r(admin.require_shared(v2)), "ok");
+        assert_eq!(town1.shared_owners(), vec![Owner::Installation, v1]);
+        assert_eq!(lone.shared_owners(), vec![Owner::Installation]);
+        assert_eq!(office1.shared_owners_managed(), vec![v1]);
+        assert_eq!(
+            admin.shared_owners_managed(),
+            vec![Owner::Installation, v1, v2]
+        );
+        let token = admin.clone().into_read_only();
+        assert!(token.shared_owners_managed().is_empty());
+    }
+
     #[test]
     fn read_only_tokens_cannot_write() {
         let s = Scope::resolve(UserId(9), true, &[], &orgs(), 0).into_read_only();
@@ -343,6 +503,16 @@ mod tests {
                 });
                 prop_assert!(justified, "{o:?} reached without a role");
             }
+            // Shared data of a Verbund is seen only by someone who sees one of its organisations,
+            // and changed only by someone who manages it.
+            for v in [VerbundId(1), VerbundId(2)] {
+                let sees_member = all.iter().any(|x| x.verbund_id == Some(v) && s.access(x.id).is_some());
+                prop_assert_eq!(s.sees_shared(Owner::Verbund(v)), sees_member);
+                if s.require_shared(Owner::Verbund(v)).is_ok() {
+                    prop_assert!(s.manages_verbund(v));
+                }
+            }
+            prop_assert!(s.require_shared(Owner::Installation).is_err());
         }
     }
 }

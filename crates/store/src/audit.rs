@@ -84,6 +84,11 @@ fn entry(row: &AnyRow) -> Result<Entry> {
 
 const COLUMNS: &str = "seq, at, actor_id, actor, organisation_id, action, entity, entity_id, before_json, after_json, prev_hash, hash";
 
+/// Entities of installation-wide shared data (feeds, and aliases and catalogs owned by the
+/// installation): their entries have no organisation and every signed-in user may read them,
+/// because every town's findings and targets follow from them. Nothing town-specific is in them.
+pub(crate) const SHARED_ENTITIES: &[&str] = &["update_feed", "product_alias", "security_catalog"];
+
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -108,6 +113,15 @@ impl Store {
         );
         if scope.admin && !scope.read_only && f.organisation.is_none() {
             sql.push_str(" OR organisation_id IS NULL");
+        } else if f.organisation.is_none() {
+            sql.push_str(&format!(
+                " OR (organisation_id IS NULL AND entity IN ({}))",
+                SHARED_ENTITIES
+                    .iter()
+                    .map(|e| format!("'{e}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         sql.push(')');
         if let Some(b) = f.before_seq {

@@ -178,6 +178,7 @@ const TABLES: &[(&str, Columns)] = {
                 ("content", Text),
                 ("resolved", Text),
                 ("created_at", Int),
+                ("verbund_id", Int),
             ],
         ),
         (
@@ -304,6 +305,7 @@ const TABLES: &[(&str, Columns)] = {
                 ("cycle", Text),
                 ("created_at", Int),
                 ("created_by", Text),
+                ("verbund_id", Int),
             ],
         ),
         (
@@ -486,7 +488,12 @@ const TABLES: &[(&str, Columns)] = {
 };
 
 /// Tables deliberately not in a backup.
-const TRANSIENT: &[&str] = &["user_session", "login_throttle", "_sqlx_migrations"];
+const TRANSIENT: &[&str] = &[
+    "user_session",
+    "login_throttle",
+    "server_key",
+    "_sqlx_migrations",
+];
 
 /// Tables derived from the others: not in the backup, rebuilt by the restore.
 const DERIVED: &[&str] = &["inv_provider_use"];

@@ -357,6 +357,40 @@ impl WriteTx<'_> {
         audit::append(&mut self.tx, &change).await
     }
 
+    /// Records a change of shared data in its owner's log: a Verbund's under its office (every
+    /// office officer and auditor of the Verbund reads it), the installation's without an
+    /// organisation, readable by everyone (see `audit::SHARED_ENTITIES`).
+    pub(crate) async fn audit_owner(
+        &mut self,
+        owner: stadtmauer_core::Owner,
+        action: &str,
+        entity: &str,
+        entity_id: impl ToString,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<()> {
+        debug_assert!(
+            audit::SHARED_ENTITIES.contains(&entity)
+                || owner != stadtmauer_core::Owner::Installation,
+            "installation-wide entity {entity} must be listed in SHARED_ENTITIES"
+        );
+        let org = match owner {
+            stadtmauer_core::Owner::Installation => None,
+            stadtmauer_core::Owner::Verbund(v) => sqlx::query(
+                "SELECT id FROM organisation WHERE verbund_id = $1 AND is_office = 1 ORDER BY id LIMIT 1",
+            )
+            .bind(v.0)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(internal)?
+            .map(|r| r.try_get::<i64, _>(0).map(OrgId))
+            .transpose()
+            .map_err(internal)?,
+        };
+        self.audit(org, action, entity, entity_id, before, after)
+            .await
+    }
+
     /// Commits; only when this returns `Ok` is the write acknowledged. On an error the
     /// connection is closed, which rolls back whatever the database had not already undone.
     pub async fn commit(mut self) -> Result<()> {

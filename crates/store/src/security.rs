@@ -15,7 +15,7 @@ use stadtmauer_assessment::date::{format_date, parse_date};
 use stadtmauer_assessment::evidence::EvidenceItem;
 use stadtmauer_assessment::snapshot::{PracticeAggregate, Snapshot};
 use stadtmauer_assessment::{Answer, Status};
-use stadtmauer_core::{now, Access, DomainError, ObjectId, OrgId, Scope, VerbundId};
+use stadtmauer_core::{now, Access, DomainError, ObjectId, OrgId, Owner, Scope, VerbundId};
 
 /// A target level: which requirements a town must meet. The shipped ones are ordered from least
 /// to most strict; an imported catalog or profile (by its `sec_catalog` id) stands beside them.
@@ -172,14 +172,20 @@ fn writable(scope: &Scope, org: OrgId, need: Access) -> Result<()> {
 impl Store {
     /// An imported target must name an imported catalog or profile (a mapping collection has no
     /// requirements of its own and is never a target).
-    async fn check_target_exists(&self, t: Target) -> Result<()> {
+    /// It must also be the installation's or `verbund`'s (another Verbund's file reads as
+    /// unknown).
+    async fn check_target_exists(&self, t: Target, verbund: Option<VerbundId>) -> Result<()> {
         if let Target::Imported(id) = t {
-            let row = sqlx::query("SELECT kind FROM sec_catalog WHERE id = $1")
+            let row = sqlx::query("SELECT kind, verbund_id FROM sec_catalog WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(internal)?;
-            let Some(row) = row else {
+            let owner_ok = |r: &AnyRow| {
+                r.try_get::<Option<i64>, _>("verbund_id")
+                    .is_ok_and(|o| o.is_none() || o == verbund.map(|v| v.0))
+            };
+            let Some(row) = row.filter(owner_ok) else {
                 return Err(DomainError::field("target", "err.choose_one"));
             };
             let kind: String = row.try_get("kind").map_err(internal)?;
@@ -188,6 +194,18 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The organisations of a Verbund.
+    async fn verbund_members(&self, v: VerbundId) -> Result<Vec<OrgId>> {
+        sqlx::query("SELECT id FROM organisation WHERE verbund_id = $1")
+            .bind(v.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(internal)?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0).map(OrgId).map_err(internal))
+            .collect()
     }
 
     /// The title and version of an imported target (`None` for a shipped one or a removed file).
@@ -235,7 +253,7 @@ impl Store {
         if !scope.manages_verbund(v) {
             return Err(DomainError::Forbidden);
         }
-        self.check_target_exists(t).await?;
+        self.check_target_exists(t, Some(v)).await?;
         let before = self.stored_verbund_target(v).await?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM sec_verbund_target WHERE verbund_id = $1")
@@ -252,8 +270,8 @@ impl Store {
         .execute(&mut *w.tx)
         .await
         .map_err(internal)?;
-        w.audit(
-            None,
+        w.audit_owner(
+            Owner::Verbund(v),
             "update",
             "security_target",
             format!("verbund:{}", v.0),
@@ -295,7 +313,8 @@ impl Store {
             if t.is_shipped() && before.verbund.is_shipped() && t < before.verbund {
                 return Err(DomainError::field("target", "sec.err.target_weaker"));
             }
-            self.check_target_exists(t).await?;
+            let verbund = self.organisation(scope, org).await?.verbund_id;
+            self.check_target_exists(t, verbund).await?;
         }
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM sec_org_target WHERE organisation_id = $1")
@@ -1014,6 +1033,14 @@ pub struct ImportedCatalog {
     /// How many answers were flagged "review" because their requirement's text changed.
     pub flagged: i64,
     pub created_at: i64,
+    /// The Verbund that imported it (seen by its members only), `None` for the installation's.
+    pub verbund_id: Option<i64>,
+}
+
+impl ImportedCatalog {
+    pub fn owner(&self) -> Owner {
+        Owner::of(self.verbund_id.map(VerbundId))
+    }
 }
 
 impl ImportedCatalog {
@@ -1034,7 +1061,7 @@ pub enum CatalogImportError {
     Domain(#[from] DomainError),
 }
 
-const CATALOG_COLUMNS: &str = "id, kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, created_at";
+const CATALOG_COLUMNS: &str = "id, kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, created_at, verbund_id";
 
 fn catalog_row(r: &AnyRow) -> Result<ImportedCatalog> {
     Ok(ImportedCatalog {
@@ -1049,12 +1076,20 @@ fn catalog_row(r: &AnyRow) -> Result<ImportedCatalog> {
         previous: r.try_get("previous").map_err(internal)?,
         flagged: r.try_get("flagged").map_err(internal)?,
         created_at: r.try_get("created_at").map_err(internal)?,
+        verbund_id: r.try_get("verbund_id").map_err(internal)?,
     })
 }
 
-/// May the scope import catalogs for the installation (office officers, administrators)?
+/// May the scope import catalogs for some owner (an office officer for the Verbund,
+/// administrators for the installation or any Verbund)?
 pub fn may_import_catalogs(scope: &Scope) -> bool {
-    !scope.read_only && (scope.admin || scope.managed_verbuende().next().is_some())
+    !scope.shared_owners_managed().is_empty()
+}
+
+/// The imported files a catalog of `owner` may build on and is compared with: the
+/// installation's, and for a Verbund's also its own.
+fn in_audience(owner: Owner, c: &ImportedCatalog) -> bool {
+    c.owner() == Owner::Installation || c.owner() == owner
 }
 
 /// Parsed mapping collections by the SHA-256 of their file: the key is the content, so an entry
@@ -1095,9 +1130,15 @@ fn check_mapping_maps(m: &MappingCollectionDoc) -> std::result::Result<String, S
 }
 
 impl Store {
-    /// The imported catalogs, profiles and mapping collections, oldest first (catalog text is
-    /// public: any signed-in user may list them).
-    pub async fn imported_catalogs(&self, _scope: &Scope) -> Result<Vec<ImportedCatalog>> {
+    /// The imported catalogs, profiles and mapping collections the scope sees (the
+    /// installation's and its Verbünde's), oldest first.
+    pub async fn imported_catalogs(&self, scope: &Scope) -> Result<Vec<ImportedCatalog>> {
+        let mut all = self.all_imported().await?;
+        all.retain(|c| scope.sees_shared(c.owner()));
+        Ok(all)
+    }
+
+    async fn all_imported(&self) -> Result<Vec<ImportedCatalog>> {
         let rows = sqlx::query(&format!(
             "SELECT {CATALOG_COLUMNS} FROM sec_catalog ORDER BY id"
         ))
@@ -1111,7 +1152,7 @@ impl Store {
     /// collection: see [`Store::imported_mapping`]).
     pub async fn imported_catalog(
         &self,
-        _scope: &Scope,
+        scope: &Scope,
         id: i64,
     ) -> Result<(ImportedCatalog, Catalog)> {
         let row = sqlx::query(&format!(
@@ -1123,11 +1164,12 @@ impl Store {
         .await
         .map_err(internal)?
         .ok_or(DomainError::NotFound)?;
+        let meta = catalog_row(&row)?;
+        if !scope.sees_shared(meta.owner()) {
+            return Err(DomainError::NotFound);
+        }
         let resolved: String = row.try_get("resolved").map_err(internal)?;
-        Ok((
-            catalog_row(&row)?,
-            serde_json::from_str(&resolved).map_err(internal)?,
-        ))
+        Ok((meta, serde_json::from_str(&resolved).map_err(internal)?))
     }
 
     /// The parsed mapping collection of a stored row (from the cache when its file was seen).
@@ -1159,7 +1201,7 @@ impl Store {
     /// One imported mapping collection with its maps (`NotFound` for a catalog or profile).
     pub async fn imported_mapping(
         &self,
-        _scope: &Scope,
+        scope: &Scope,
         id: i64,
     ) -> Result<(ImportedCatalog, MappingSet)> {
         let row = sqlx::query(&format!(
@@ -1172,14 +1214,17 @@ impl Store {
         .map_err(internal)?
         .ok_or(DomainError::NotFound)?;
         let meta = catalog_row(&row)?;
+        if !scope.sees_shared(meta.owner()) {
+            return Err(DomainError::NotFound);
+        }
         let set = self.mapping_set(&meta).await?;
         Ok((meta, (*set).clone()))
     }
 
-    /// Every imported mapping collection with its maps, oldest first (public like the catalogs).
+    /// Every imported mapping collection the scope sees, with its maps, oldest first.
     pub async fn imported_mappings(
         &self,
-        _scope: &Scope,
+        scope: &Scope,
     ) -> Result<Vec<(ImportedCatalog, MappingSet)>> {
         let rows = sqlx::query(&format!(
             "SELECT {CATALOG_COLUMNS} FROM sec_catalog WHERE kind = $1 ORDER BY id"
@@ -1189,8 +1234,13 @@ impl Store {
         .await
         .map_err(internal)?;
         let mut out = Vec::with_capacity(rows.len());
+        let mut stored = Vec::with_capacity(rows.len());
         for r in &rows {
             let meta = catalog_row(r)?;
+            stored.push(meta.sha256.clone());
+            if !scope.sees_shared(meta.owner()) {
+                continue;
+            }
             let set = self.mapping_set(&meta).await?;
             out.push((meta, (*set).clone()));
         }
@@ -1198,28 +1248,31 @@ impl Store {
         mapping_cache()
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|sha, _| out.iter().any(|(m, _)| &m.sha256 == sha));
+            .retain(|sha, _| stored.contains(sha));
         Ok(out)
     }
 
     /// Imports an OSCAL 1.1 catalog, profile or mapping collection (a profile is resolved against
     /// the shipped and the imported catalogs; a mapping collection must name at least one
     /// requirement of them). A later version of a known catalog (same uuid or title) is stored
-    /// beside the old one, and answers — in the towns the scope may write — to requirements whose
-    /// statement changed are flagged "review". All or nothing, audited.
+    /// beside the old one, and answers — in the owner's towns the scope may write — to
+    /// requirements whose statement changed are flagged "review". The file belongs to `owner`: a
+    /// Verbund's is seen by its members only and builds on the installation's and its own files;
+    /// the installation's is seen by everyone and builds on the installation's only. All or
+    /// nothing, audited in the owner's log.
     pub async fn import_catalog(
         &self,
         scope: &Scope,
+        owner: Owner,
         file_name: &str,
         bytes: &[u8],
     ) -> std::result::Result<ImportedCatalog, CatalogImportError> {
         use sha2::Digest as _;
-        if !may_import_catalogs(scope) {
-            return Err(DomainError::Forbidden.into());
-        }
+        scope.require_shared(owner)?;
         let refused = |e: OscalError| CatalogImportError::Refused(e.to_string());
         let shipped = stadtmauer_catalog::shipped().map_err(|e| internal(e.to_string()))?;
-        let stored = self.imported_catalogs(scope).await?;
+        let mut stored = self.all_imported().await?;
+        stored.retain(|c| in_audience(owner, c));
         let mut earlier: Vec<(ImportedCatalog, Catalog)> = Vec::new();
         for c in stored.iter().filter(|c| !c.is_mapping()) {
             earlier.push(self.imported_catalog(scope, c.id).await?);
@@ -1244,7 +1297,16 @@ impl Store {
                     .into_iter()
                     .map(|s| (s.uuid.as_str(), s.title.as_str(), s.version.as_str()));
                 return self
-                    .import_mapping(scope, file_name, bytes, &m, &known, &stored, old_mappings)
+                    .import_mapping(
+                        scope,
+                        owner,
+                        file_name,
+                        bytes,
+                        &m,
+                        &known,
+                        &stored,
+                        old_mappings,
+                    )
                     .await;
             }
             other => {
@@ -1295,7 +1357,11 @@ impl Store {
         // Answers to flag, per town the scope may write.
         let mut review: Vec<(i64, String)> = Vec::new();
         if let Some(old) = old {
-            let towns = scope.with(Access::WriteTechnical);
+            let mut towns = scope.with(Access::WriteTechnical);
+            if let Owner::Verbund(v) = owner {
+                let members = self.verbund_members(v).await?;
+                towns.retain(|t| members.contains(t));
+            }
             let rows = sqlx::query(&format!(
                 "SELECT DISTINCT organisation_id, requirement_id FROM sec_answer WHERE organisation_id IN {}",
                 id_list(towns.iter().map(|o| o.0))
@@ -1332,6 +1398,7 @@ impl Store {
             previous: old.map(|o| format!("{} {}", o.title.trim(), o.version.trim())),
             flagged: review.len() as i64,
             created_at: now(),
+            verbund_id: owner.verbund().map(|v| v.0),
         };
         let mut w = self.begin_write(scope).await?;
         meta.id = insert_imported(&mut w, &meta, content, &resolved).await?;
@@ -1348,8 +1415,8 @@ impl Store {
             .map_err(internal)?;
             per_org.entry(*o).or_default().push(req);
         }
-        w.audit(
-            None,
+        w.audit_owner(
+            owner,
             "import",
             "security_catalog",
             id,
@@ -1380,6 +1447,7 @@ impl Store {
     async fn import_mapping<'a>(
         &self,
         scope: &Scope,
+        owner: Owner,
         file_name: &str,
         bytes: &[u8],
         doc: &MappingCollectionDoc,
@@ -1462,11 +1530,12 @@ impl Store {
             previous: old.map(|(t, v)| format!("{t} {v}")),
             flagged: 0,
             created_at: now(),
+            verbund_id: owner.verbund().map(|v| v.0),
         };
         let mut w = self.begin_write(scope).await?;
         meta.id = insert_imported(&mut w, &meta, content, &resolved).await?;
-        w.audit(
-            None,
+        w.audit_owner(
+            owner,
             "import",
             "security_catalog",
             meta.id,
@@ -1488,7 +1557,7 @@ async fn insert_imported(
 ) -> Result<i64> {
     let row = sqlx::query(
         "INSERT INTO sec_catalog (kind, uuid, title, version, file_name, sha256, requirements, previous, flagged, \
-         content, resolved, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         content, resolved, created_at, verbund_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(&meta.kind)
     .bind(&meta.uuid)
@@ -1502,6 +1571,7 @@ async fn insert_imported(
     .bind(content)
     .bind(resolved)
     .bind(meta.created_at)
+    .bind(meta.verbund_id)
     .fetch_one(&mut *w.tx)
     .await
     .map_err(internal)?;
@@ -1661,8 +1731,8 @@ impl Store {
                 row.try_get(0).map_err(internal)?
             }
         };
-        w.audit(
-            None,
+        w.audit_owner(
+            Owner::Verbund(v),
             if before.is_some() { "update" } else { "create" },
             "security_own_requirement",
             format!("verbund:{}:{}", v.0, new_id),
@@ -1694,8 +1764,8 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(
-            None,
+        w.audit_owner(
+            Owner::Verbund(v),
             "delete",
             "security_own_requirement",
             format!("verbund:{}:{}", v.0, id),

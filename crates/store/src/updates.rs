@@ -7,6 +7,9 @@
 //! then swaps the active row and re-matches every town's installations of the changed products in
 //! one transaction. Each process keeps the parsed feeds in memory, keyed by the content hashes of the
 //! active rows and the user aliases, so a new import (by any process) is picked up at the next use.
+//! Only administrators import feeds. Users' aliases have an owner ([`Owner`]): the installation's
+//! apply to every town, a Verbund's only to its members, so one Verbund's alias can never change
+//! another's findings.
 //!
 //! Findings are derived from the inventory and the feeds, but they carry what people record
 //! (owner, due date, status, exception) and their history (first seen, resolved, patch latency),
@@ -20,7 +23,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use stadtmauer_assessment::date::{days_between, format_date};
-use stadtmauer_core::{now, Access, DomainError, ObjectId, OrgId, Scope, VerbundId};
+use stadtmauer_core::{now, Access, DomainError, ObjectId, OrgId, Owner, Scope, VerbundId};
 use stadtmauer_inventory::model::ObjectKind;
 use stadtmauer_lifecycle::feed::{FeedKind, Feeds};
 use stadtmauer_lifecycle::identity::{normalize, AliasTable, Normalized, ProductKey, UserAlias};
@@ -42,7 +45,8 @@ pub struct LoadedFeeds {
     pub key: String,
 }
 
-/// Parsed feeds of this process, by content key (a handful at most: one per database in tests).
+/// Parsed feeds of this process, by content key (a handful at most: one per database in tests, one
+/// per Verbund with aliases of its own).
 static LOADED: Mutex<Vec<Arc<LoadedFeeds>>> = Mutex::new(Vec::new());
 
 fn kind_str(k: FeedKind) -> &'static str {
@@ -124,6 +128,7 @@ pub struct StoredAlias {
     pub cycle: Option<String>,
     pub created_at: i64,
     pub created_by: String,
+    pub owner: Owner,
 }
 
 /// One installation of a town: an object's own product, or a row of installed software.
@@ -527,6 +532,20 @@ struct OpenRow {
 
 /// Computes what must change in a town's findings; `changed`: only these product keys (after a
 /// feed update), `None`: everything (inventory change, page view).
+/// The Verbund a town belongs to.
+async fn verbund_of(conn: &mut AnyConnection, org: OrgId) -> Result<Option<VerbundId>> {
+    let row = sqlx::query("SELECT verbund_id FROM organisation WHERE id = $1")
+        .bind(org.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(internal)?
+        .ok_or(DomainError::NotFound)?;
+    Ok(row
+        .try_get::<Option<i64>, _>(0)
+        .map_err(internal)?
+        .map(VerbundId))
+}
+
 async fn diff_org(
     conn: &mut AnyConnection,
     org: OrgId,
@@ -719,14 +738,15 @@ fn today_utc() -> Date {
     time::OffsetDateTime::now_utc().date()
 }
 
-/// Who may import feeds and edit the alias table: administrators and office officers.
+/// Who may import feeds: administrators (the feeds are the installation's).
 pub fn may_manage_feeds(scope: &Scope) -> bool {
-    !scope.read_only && (scope.admin || scope.managed_verbuende().next().is_some())
+    scope.require_shared(Owner::Installation).is_ok()
 }
 
 impl Store {
-    /// The content key of the active feeds and aliases, and the user aliases.
-    async fn feed_key(&self) -> Result<(String, Vec<UserAlias>)> {
+    /// The content key of the active feeds and the aliases that apply in `verbund` (the
+    /// installation's, then the Verbund's own, which win for the same pattern), and those aliases.
+    async fn feed_key(&self, verbund: Option<VerbundId>) -> Result<(String, Vec<UserAlias>)> {
         let rows = sqlx::query("SELECT sha256 FROM upd_feed WHERE active = 1 ORDER BY id")
             .fetch_all(&self.pool)
             .await
@@ -735,7 +755,9 @@ impl Store {
         for r in &rows {
             parts.push(r.try_get(0).map_err(internal)?);
         }
-        let aliases = self.alias_rows().await?;
+        let mut aliases = self.alias_rows().await?;
+        aliases.retain(|a| a.owner == Owner::Installation || a.owner == Owner::of(verbund));
+        aliases.sort_by_key(|a| (a.owner != Owner::Installation, a.id));
         let users: Vec<UserAlias> = aliases
             .iter()
             .map(|a| UserAlias {
@@ -755,7 +777,7 @@ impl Store {
 
     async fn alias_rows(&self) -> Result<Vec<StoredAlias>> {
         let rows = sqlx::query(
-            "SELECT id, pattern, product_key, cycle, created_at, created_by FROM upd_alias ORDER BY id",
+            "SELECT id, pattern, product_key, cycle, created_at, created_by, verbund_id FROM upd_alias ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await
@@ -769,15 +791,23 @@ impl Store {
                     cycle: r.try_get("cycle").map_err(internal)?,
                     created_at: r.try_get("created_at").map_err(internal)?,
                     created_by: r.try_get("created_by").map_err(internal)?,
+                    owner: Owner::of(
+                        r.try_get::<Option<i64>, _>("verbund_id")
+                            .map_err(internal)?
+                            .map(VerbundId),
+                    ),
                 })
             })
             .collect()
     }
 
-    /// The active feeds, parsed once per process and reloaded when the active feeds or the user
-    /// aliases change (in any process).
-    pub(crate) async fn loaded_feeds(&self) -> Result<Arc<LoadedFeeds>> {
-        let (key, users) = self.feed_key().await?;
+    /// The active feeds with the aliases that apply in `verbund`, parsed once per process and
+    /// reloaded when the active feeds or those aliases change (in any process).
+    pub(crate) async fn loaded_feeds(
+        &self,
+        verbund: Option<VerbundId>,
+    ) -> Result<Arc<LoadedFeeds>> {
+        let (key, users) = self.feed_key(verbund).await?;
         if let Ok(l) = LOADED.lock() {
             if let Some(f) = l.iter().find(|f| f.key == key) {
                 return Ok(f.clone());
@@ -822,7 +852,7 @@ impl Store {
             key,
         });
         if let Ok(mut l) = LOADED.lock() {
-            if l.len() >= 4 {
+            if l.len() >= 8 {
                 l.remove(0);
             }
             l.push(loaded.clone());
@@ -830,9 +860,17 @@ impl Store {
         Ok(loaded)
     }
 
-    /// The active feeds (public data; any signed-in user may see them).
+    /// The active feeds with the installation's aliases (public data; any signed-in user may see
+    /// them).
     pub async fn active_feeds(&self, _scope: &Scope) -> Result<Arc<LoadedFeeds>> {
-        self.loaded_feeds().await
+        self.loaded_feeds(None).await
+    }
+
+    /// The active feeds with the aliases that apply to one town (the installation's and its
+    /// Verbund's).
+    pub async fn town_feeds(&self, scope: &Scope, org: OrgId) -> Result<Arc<LoadedFeeds>> {
+        scope.require(org, Access::Reports)?;
+        self.org_feeds(org).await
     }
 
     /// The active feeds with their source, date, size and import.
@@ -899,7 +937,7 @@ impl Store {
         let today = today_utc();
         let mut w = self.begin_write(scope).await?;
         // Loaded after the write lock: no other import can slip in between.
-        let loaded = self.loaded_feeds().await?;
+        let loaded = self.loaded_feeds(None).await?;
         let mut feeds = loaded.feeds.clone();
         let changed = apply(&mut feeds, source, &upload, today)?;
         let mut published = loaded.published.clone();
@@ -945,36 +983,65 @@ impl Store {
         .map_err(internal)?
         .try_get(0)
         .map_err(internal)?;
+        let installation_key = loaded.key.clone();
         let next = LoadedFeeds {
             feeds,
             published,
             key: String::new(),
         };
-        let engine = Engine::new(&next.feeds);
-        let orgs =
-            sqlx::query("SELECT DISTINCT organisation_id FROM inv_object ORDER BY organisation_id")
-                .fetch_all(&mut *w.tx)
-                .await
-                .map_err(internal)?;
+        let orgs = sqlx::query(
+            "SELECT DISTINCT o.organisation_id, g.verbund_id FROM inv_object o \
+             JOIN organisation g ON g.id = o.organisation_id ORDER BY g.verbund_id, o.organisation_id",
+        )
+        .fetch_all(&mut *w.tx)
+        .await
+        .map_err(internal)?;
         let mut out = ImportOutcome {
             feed_id: id,
             changed_products: changed.len(),
             ..Default::default()
         };
+        // Each town is re-matched with the aliases that apply to it: a Verbund with aliases of its
+        // own gets the new feed applied to its own alias table.
+        let mut groups: BTreeMap<Option<i64>, Vec<OrgId>> = BTreeMap::new();
         for r in &orgs {
             let org = OrgId(r.try_get(0).map_err(internal)?);
-            let diff = diff_org(&mut w.tx, org, &next, &engine, Some(&changed), today).await?;
-            out.touched_installations += diff.touched;
-            let (new, changed, resolved) = apply_diff(&mut w, org, diff).await?;
-            out.new_findings += new;
-            out.changed_findings += changed;
-            out.resolved_findings += resolved;
-            if new + changed > 0 {
-                out.new_by_org.push((org, new + changed));
+            let verbund: Option<i64> = r.try_get(1).map_err(internal)?;
+            groups.entry(verbund).or_default().push(org);
+        }
+        let engine = Engine::new(&next.feeds);
+        for (verbund, towns) in groups {
+            let base = self.loaded_feeds(verbund.map(VerbundId)).await?;
+            let own = if base.key == installation_key {
+                None
+            } else {
+                let mut f = base.feeds.clone();
+                let c = apply(&mut f, source, &upload, today)?;
+                let l = LoadedFeeds {
+                    feeds: f,
+                    published: next.published.clone(),
+                    key: String::new(),
+                };
+                Some((l, c))
+            };
+            let own_engine = own.as_ref().map(|(l, _)| Engine::new(&l.feeds));
+            let (feeds_here, changed_here, engine_here) = match (&own, &own_engine) {
+                (Some((l, c)), Some(e)) => (l, c, e),
+                _ => (&next, &changed, &engine),
+            };
+            for org in towns {
+                self.rematch_after_import(
+                    &mut w,
+                    org,
+                    (feeds_here, engine_here, changed_here),
+                    today,
+                    &mut out,
+                )
+                .await?;
             }
         }
-        w.audit(
-            None,
+        w.audit_owner(
+            Owner::Installation,
             "import",
             "update_feed",
             id,
@@ -990,6 +1057,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Re-matches one town after a feed import and adds what changed to `out`.
+    async fn rematch_after_import(
+        &self,
+        w: &mut WriteTx<'_>,
+        org: OrgId,
+        (loaded, engine, changed): (&LoadedFeeds, &Engine<'_>, &BTreeSet<ProductKey>),
+        today: Date,
+        out: &mut ImportOutcome,
+    ) -> Result<()> {
+        let diff = diff_org(&mut w.tx, org, loaded, engine, Some(changed), today).await?;
+        out.touched_installations += diff.touched;
+        let (new, changed, resolved) = apply_diff(w, org, diff).await?;
+        out.new_findings += new;
+        out.changed_findings += changed;
+        out.resolved_findings += resolved;
+        if new + changed > 0 {
+            out.new_by_org.push((org, new + changed));
+        }
+        Ok(())
+    }
+
+    /// The feeds with the aliases that apply to `org` (no scope check: callers have checked).
+    async fn org_feeds(&self, org: OrgId) -> Result<Arc<LoadedFeeds>> {
+        let mut conn = self.pool.acquire().await.map_err(internal)?;
+        let verbund = verbund_of(&mut conn, org).await?;
+        drop(conn);
+        self.loaded_feeds(verbund).await
+    }
+
     /// The installations of a town.
     pub async fn installations(&self, scope: &Scope, org: OrgId) -> Result<Vec<InstallationRow>> {
         if !scope.can(org, Access::Read) {
@@ -1002,10 +1098,8 @@ impl Store {
     /// Brings a town's findings up to date with its inventory and the active feeds. Writes (and
     /// audits) only when something changed. Returns (new, resolved).
     pub async fn sync_findings(&self, scope: &Scope, org: OrgId) -> Result<(usize, usize)> {
-        if !scope.can(org, Access::Reports) {
-            return Err(DomainError::NotFound);
-        }
-        let loaded = self.loaded_feeds().await?;
+        scope.require(org, Access::Reports)?;
+        let loaded = self.org_feeds(org).await?;
         let engine = Engine::new(&loaded.feeds);
         let today = today_utc();
         {
@@ -1257,7 +1351,7 @@ impl Store {
         if !errs.is_empty() {
             return Err(DomainError::Invalid(errs));
         }
-        let loaded = self.loaded_feeds().await?;
+        let loaded = self.org_feeds(o.organisation_id).await?;
         let engine = Engine::new(&loaded.feeds);
         let mut w = self.begin_write(scope).await?;
         let id: i64 = sqlx::query(
@@ -1311,7 +1405,7 @@ impl Store {
         .ok_or(DomainError::NotFound)?;
         let product: String = row.try_get("product").map_err(internal)?;
         let version: Option<String> = row.try_get("version").map_err(internal)?;
-        let loaded = self.loaded_feeds().await?;
+        let loaded = self.org_feeds(o.organisation_id).await?;
         let engine = Engine::new(&loaded.feeds);
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM inv_software WHERE id = $1 AND object_id = $2")
@@ -1346,16 +1440,17 @@ impl Store {
     // Users' aliases
     // -----------------------------------------------------------------------------------------
 
-    /// Users' aliases (installation-wide; any signed-in user may read them).
-    pub async fn user_aliases(&self, _scope: &Scope) -> Result<Vec<StoredAlias>> {
-        self.alias_rows().await
+    /// Users' aliases the scope sees: the installation's and those of the user's Verbünde.
+    pub async fn user_aliases(&self, scope: &Scope) -> Result<Vec<StoredAlias>> {
+        let mut rows = self.alias_rows().await?;
+        rows.retain(|a| scope.sees_shared(a.owner));
+        Ok(rows)
     }
 
-    /// Adds a user alias; it takes effect at the next re-match.
-    pub async fn add_alias(&self, scope: &Scope, a: &UserAlias) -> Result<i64> {
-        if !may_manage_feeds(scope) {
-            return Err(DomainError::Forbidden);
-        }
+    /// Adds an alias owned by `owner` (the installation: administrators; a Verbund: its office
+    /// officers); it takes effect at the next re-match of the owner's towns.
+    pub async fn add_alias(&self, scope: &Scope, owner: Owner, a: &UserAlias) -> Result<i64> {
+        scope.require_shared(owner)?;
         let a = UserAlias {
             pattern: a.pattern.trim().to_string(),
             key: a.key.trim().to_string(),
@@ -1374,42 +1469,42 @@ impl Store {
         }
         let mut w = self.begin_write(scope).await?;
         let id: i64 = sqlx::query(
-            "INSERT INTO upd_alias (pattern, product_key, cycle, created_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO upd_alias (pattern, product_key, cycle, created_at, created_by, verbund_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(&a.pattern)
         .bind(&a.key)
         .bind(&a.cycle)
         .bind(now())
         .bind(&scope.name)
+        .bind(owner.verbund().map(|v| v.0))
         .fetch_one(&mut *w.tx)
         .await
         .map_err(crate::unique_or_internal("pattern"))?
         .try_get(0)
         .map_err(internal)?;
-        w.audit(None, "create", "product_alias", id, None, Some(json!(a)))
+        w.audit_owner(owner, "create", "product_alias", id, None, Some(json!(a)))
             .await?;
         w.commit().await?;
         Ok(id)
     }
 
+    /// Removes an alias (its owner's managers only; another Verbund's alias reads as not found).
     pub async fn remove_alias(&self, scope: &Scope, id: i64) -> Result<()> {
-        if !may_manage_feeds(scope) {
-            return Err(DomainError::Forbidden);
-        }
         let before = self
             .alias_rows()
             .await?
             .into_iter()
             .find(|a| a.id == id)
             .ok_or(DomainError::NotFound)?;
+        scope.require_shared(before.owner)?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM upd_alias WHERE id = $1")
             .bind(id)
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(
-            None,
+        w.audit_owner(
+            before.owner,
             "delete",
             "product_alias",
             id,
@@ -1488,8 +1583,8 @@ impl Store {
         .execute(&mut *w.tx)
         .await
         .map_err(internal)?;
-        w.audit(
-            None,
+        w.audit_owner(
+            Owner::Verbund(v),
             "update",
             "update_notify",
             format!("verbund:{}", v.0),

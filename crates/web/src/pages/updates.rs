@@ -19,7 +19,7 @@ use serde::Deserialize;
 use stadtmauer_assessment::date::{format_date, parse_date};
 use stadtmauer_core::org::Organisation;
 use stadtmauer_core::validate::{date_error, is_email, FieldErrors};
-use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, VerbundId};
+use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, Owner, VerbundId};
 use stadtmauer_inventory::model::{Object, ObjectKind};
 use stadtmauer_store::updates::stadtmauer_lifecycle::identity::{Unrecognised, UserAlias};
 use stadtmauer_store::updates::{
@@ -579,7 +579,7 @@ async fn town_view(
     let store = &state.store;
     let org = store.organisation(&me.scope, org_id).await?;
     store.sync_findings(&me.scope, org_id).await?;
-    let loaded = store.active_feeds(&me.scope).await?;
+    let loaded = store.town_feeds(&me.scope, org_id).await?;
     let rows = store.installations(&me.scope, org_id).await?;
     let stored = store.findings(&me.scope, org_id, false).await?;
     let (objects, links) = store
@@ -1119,6 +1119,9 @@ pub struct UserAliasRow {
     pub key: String,
     pub cycle: String,
     pub created: String,
+    /// Where it applies: the whole installation or one Verbund (by name).
+    pub owner: String,
+    pub can_remove: bool,
 }
 
 #[derive(Template)]
@@ -1131,6 +1134,8 @@ pub struct AliasesPage {
     pub pattern: String,
     pub key_opts: Vec<Opt>,
     pub cycle: String,
+    /// The owners the user may add an alias for (shown as a choice when more than one).
+    pub owner_opts: Vec<Opt>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1140,6 +1145,15 @@ pub struct AliasForm {
     pub cycle: Option<String>,
     pub id: Option<String>,
     pub msg: Option<String>,
+    /// "installation" or "verbund:<id>"; absent: the only owner the user manages.
+    pub owner: Option<String>,
+}
+
+fn owner_value(o: Owner) -> String {
+    match o {
+        Owner::Installation => "installation".into(),
+        Owner::Verbund(v) => format!("verbund:{}", v.0),
+    }
 }
 
 async fn aliases_view(
@@ -1163,6 +1177,15 @@ async fn aliases_view(
             eol: p.eol.clone().unwrap_or_else(|| "–".into()),
         })
         .collect();
+    let verbuende = state.store.verbuende(&me.scope).await?;
+    let owner_name = |o: Owner| match o {
+        Owner::Installation => tr.s("upd.aliases.owner_installation").to_string(),
+        Owner::Verbund(v) => verbuende
+            .iter()
+            .find(|x| x.id == v)
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+    };
     let users = state
         .store
         .user_aliases(&me.scope)
@@ -1174,6 +1197,19 @@ async fn aliases_view(
             key: a.key,
             cycle: a.cycle.unwrap_or_default(),
             created: format!("{} ({})", fmt_ts(a.created_at), a.created_by),
+            owner: owner_name(a.owner),
+            can_remove: me.scope.require_shared(a.owner).is_ok(),
+        })
+        .collect();
+    let chosen = form.owner.clone().unwrap_or_default();
+    let owner_opts: Vec<Opt> = me
+        .scope
+        .shared_owners_managed()
+        .into_iter()
+        .map(|o| Opt {
+            selected: owner_value(o) == chosen,
+            value: owner_value(o),
+            label: owner_name(o),
         })
         .collect();
     let selected = form.key.clone().unwrap_or_default();
@@ -1193,7 +1229,8 @@ async fn aliases_view(
             .with_errors(errors),
         builtin,
         users,
-        can_edit: may_manage_feeds(&me.scope),
+        can_edit: !owner_opts.is_empty(),
+        owner_opts,
         pattern: form.pattern.clone().unwrap_or_default(),
         key_opts,
         cycle: form.cycle.clone().unwrap_or_default(),
@@ -1218,12 +1255,30 @@ pub async fn add_alias(
     me: CurrentUser,
     Form(f): Form<AliasForm>,
 ) -> Response {
+    // The owner first: someone who may not add aliases gets 403 before the input is read.
+    let managed = me.scope.shared_owners_managed();
+    let owner = match f.owner.as_deref() {
+        None | Some("") if managed.len() == 1 => managed[0],
+        None | Some("") if managed.is_empty() => return fail(tr, DomainError::Forbidden),
+        None | Some("") => {
+            let mut errs = FieldErrors::default();
+            errs.add("owner", "err.required");
+            return match aliases_view(&state, tr, &me, &f, errs).await {
+                Ok(p) => render_status(StatusCode::UNPROCESSABLE_ENTITY, p),
+                Err(e) => fail(tr, e),
+            };
+        }
+        Some(v) => match managed.iter().find(|o| owner_value(**o) == v) {
+            Some(o) => *o,
+            None => return fail(tr, DomainError::Forbidden),
+        },
+    };
     let a = UserAlias {
         pattern: f.pattern.clone().unwrap_or_default(),
         key: f.key.clone().unwrap_or_default(),
         cycle: f.cycle.clone(),
     };
-    match state.store.add_alias(&me.scope, &a).await {
+    match state.store.add_alias(&me.scope, owner, &a).await {
         Ok(_) => done("/updates/aliases", "msg.created"),
         Err(DomainError::Invalid(errs)) | Err(DomainError::Conflict(errs)) => {
             match aliases_view(&state, tr, &me, &f, errs).await {
@@ -1241,7 +1296,7 @@ pub async fn remove_alias(
     me: CurrentUser,
     Form(f): Form<AliasForm>,
 ) -> Response {
-    if !may_manage_feeds(&me.scope) {
+    if me.scope.shared_owners_managed().is_empty() {
         return fail(tr, DomainError::Forbidden);
     }
     let Some(id) = f.id.as_deref().and_then(|s| s.trim().parse().ok()) else {

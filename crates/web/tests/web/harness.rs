@@ -13,6 +13,8 @@ use tower::ServiceExt;
 
 pub const PASSWORD: &str = "demo-passwort-fuer-tests";
 pub const OFFICE: &str = "katrin.vogt@isb-musterau.example";
+/// The demo's installation administrator.
+pub const ADMIN: &str = "admin@stadtmauer.example";
 pub const COORD_A: &str = "dirk.hollmann@falkenhorst.example";
 pub const TOWN_A: &str = "Stadt Falkenhorst an der Murne";
 pub const COORD_B: &str = "jana.schubert@kleinmurne.example";

@@ -16,4 +16,5 @@ mod security;
 mod security_catalogs;
 mod security_office;
 mod security_transfer;
+mod shared_data;
 mod updates;

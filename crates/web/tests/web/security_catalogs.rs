@@ -233,7 +233,16 @@ async fn hostile_catalog_files_are_refused_precisely_and_store_nothing() {
     }
     // 100 MB: refused before parsing.
     let big = vec![b' '; 100 * 1024 * 1024];
-    match app.store.import_catalog(&sys, "gross.json", &big).await {
+    match app
+        .store
+        .import_catalog(
+            &sys,
+            stadtmauer_core::Owner::Installation,
+            "gross.json",
+            &big,
+        )
+        .await
+    {
         Err(CatalogImportError::Refused(m)) => assert!(m.contains("limit"), "{m}"),
         other => panic!("{other:?}"),
     }

@@ -359,6 +359,7 @@ async fn an_imported_catalog_can_be_the_target() {
         .store
         .import_catalog(
             &office_scope,
+            stadtmauer_core::Owner::Verbund(v),
             "landesprofil.json",
             small_catalog().as_bytes(),
         )
@@ -698,7 +699,12 @@ async fn coverage_of_iso_27001_and_it_grundschutz_through_the_mappings() {
     let office = app.scope_of(OFFICE).await;
     let meta = app
         .store
-        .import_catalog(&office, "c5.json", json.as_bytes())
+        .import_catalog(
+            &office,
+            stadtmauer_core::Owner::Verbund(musterau(&app).await),
+            "c5.json",
+            json.as_bytes(),
+        )
         .await
         .unwrap();
     let page = c

@@ -153,7 +153,22 @@ async fn shipped_feeds_are_active_and_newer_feeds_replace_them_atomically() {
         StatusCode::FORBIDDEN
     );
 
-    let mut office = app.session_for(OFFICE).await;
+    // Nor may an office officer: the feeds are the installation's, imported by administrators.
+    let mut officer = app.session_for(OFFICE).await;
+    let page = officer.get("/updates/feeds").await;
+    assert!(!page.body.contains("/updates/feeds?csrf="));
+    assert_eq!(
+        import(
+            &mut officer,
+            "kev",
+            &[("kev.json", &kev("2026-01-01", &[]))]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut office = app.session_for(ADMIN).await;
     let page = office.get("/updates/feeds").await;
     assert!(page.body.contains("/updates/feeds?csrf="));
 
@@ -396,7 +411,7 @@ async fn installed_software_is_matched_and_a_version_change_records_patch_latenc
         .any(|f| f.product_key == "php"));
 
     // A KEV hit on the firewall, then the firewall is updated: latency from dateAdded to today.
-    let mut office = app.session_for(OFFICE).await;
+    let mut office = app.session_for(ADMIN).await;
     office.get("/updates/feeds").await;
     let r = import(
         &mut office,
@@ -500,10 +515,11 @@ async fn office_view_counts_per_town_and_notifies_its_own_verbund_only() {
     // Sync both towns first, then a KEV update published today.
     office.get(&format!("/verbuende/{verbund}/updates")).await;
     app.store.sync_findings(&sys, other).await.unwrap();
-    office.get("/updates/feeds").await;
+    let mut admin = app.session_for(ADMIN).await;
+    admin.get("/updates/feeds").await;
     let today_s = stadtmauer_assessment::date::format_date(today());
     let r = import(
-        &mut office,
+        &mut admin,
         "kev",
         &[("kev.json", &kev(&today_s, &[("CVE-2099-0003", &today_s)]))],
     )
@@ -602,7 +618,7 @@ async fn csaf_advisories_are_imported_through_the_page() {
         return;
     };
     let app = spawn_app().await;
-    let mut office = app.session_for(OFFICE).await;
+    let mut office = app.session_for(ADMIN).await;
     office.get("/updates/feeds").await;
     let r = import(&mut office, "csaf", &[("bsi-2022-0001.json", &doc)]).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

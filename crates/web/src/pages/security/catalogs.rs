@@ -5,7 +5,7 @@
 //! pages). A mapping collection is never a target; its correspondences appear on the requirement
 //! pages of the shipped catalogs.
 
-use super::transfer::{file_field, UploadError};
+use super::transfer::UploadError;
 use crate::auth::CurrentUser;
 use crate::error::PageError;
 use crate::i18n::Tr;
@@ -17,7 +17,7 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use stadtmauer_catalog::mapping::MappingSet;
-use stadtmauer_core::DomainError;
+use stadtmauer_core::{DomainError, Owner};
 use stadtmauer_store::security::{may_import_catalogs, CatalogImportError, ImportedCatalog};
 
 /// Largest catalog file accepted by the upload (the OSCAL reader refuses more than 32 MB).
@@ -36,6 +36,14 @@ pub struct CatalogRow {
     pub requirements: i64,
     pub previous: String,
     pub flagged: i64,
+    /// Who it belongs to: the installation or a Verbund (by name).
+    pub owner: String,
+}
+
+/// An owner choice of the upload form.
+pub struct OwnerOpt {
+    pub value: String,
+    pub label: String,
 }
 
 #[derive(Template)]
@@ -44,11 +52,38 @@ pub struct CatalogsPage {
     pub c: Chrome,
     pub rows: Vec<CatalogRow>,
     pub can_import: bool,
+    /// The owners the user may import for (a choice is shown when there are several).
+    pub owner_opts: Vec<OwnerOpt>,
     pub error: Option<UploadError>,
 }
 
-fn row(tr: Tr, c: ImportedCatalog) -> CatalogRow {
+fn owner_value(o: Owner) -> String {
+    match o {
+        Owner::Installation => "installation".into(),
+        Owner::Verbund(v) => format!("verbund:{}", v.0),
+    }
+}
+
+async fn owner_names(
+    state: &AppState,
+    tr: Tr,
+    me: &CurrentUser,
+) -> Result<impl Fn(Owner) -> String, DomainError> {
+    let verbuende = state.store.verbuende(&me.scope).await?;
+    let installation = tr.s("sec.ic.owner_installation").to_string();
+    Ok(move |o: Owner| match o {
+        Owner::Installation => installation.clone(),
+        Owner::Verbund(v) => verbuende
+            .iter()
+            .find(|x| x.id == v)
+            .map(|x| x.name.clone())
+            .unwrap_or_default(),
+    })
+}
+
+fn row(tr: Tr, c: ImportedCatalog, owner: String) -> CatalogRow {
     CatalogRow {
+        owner,
         id: c.id,
         kind: tr.s(if c.is_mapping() {
             "sec.ic.kind_mapping"
@@ -78,11 +113,30 @@ async fn page(
         Ok(l) => l,
         Err(e) => return fail(tr, e),
     };
+    let name = match owner_names(state, tr, me).await {
+        Ok(n) => n,
+        Err(e) => return fail(tr, e),
+    };
     let status = error.as_ref().map(|e| e.status);
     let p = CatalogsPage {
         c: Chrome::new(tr, me, tr.s("sec.ic.title_all"), "catalog").with_flash(msg),
-        rows: list.into_iter().map(|c| row(tr, c)).collect(),
+        rows: list
+            .into_iter()
+            .map(|c| {
+                let owner = name(c.owner());
+                row(tr, c, owner)
+            })
+            .collect(),
         can_import: may_import_catalogs(&me.scope),
+        owner_opts: me
+            .scope
+            .shared_owners_managed()
+            .into_iter()
+            .map(|o| OwnerOpt {
+                value: owner_value(o),
+                label: name(o),
+            })
+            .collect(),
         error,
     };
     match status {
@@ -193,7 +247,10 @@ async fn show_mapping(state: &AppState, tr: Tr, me: &CurrentUser, id: i64) -> Re
     };
     render(ImportedPage {
         c: Chrome::new(tr, me, meta.title.clone(), "catalog"),
-        meta: row(tr, meta),
+        meta: {
+            // The detail page names no owner: only files the user sees reach it.
+            row(tr, meta, String::new())
+        },
         rows: Vec::new(),
         id,
         q: String::new(),
@@ -284,7 +341,10 @@ pub async fn show(
         .collect();
     render(ImportedPage {
         c: Chrome::new(tr, &me, meta.title.clone(), "catalog"),
-        meta: row(tr, meta),
+        meta: {
+            // The detail page names no owner: only files the user sees reach it.
+            row(tr, meta, String::new())
+        },
         rows,
         id,
         q: q_text,
@@ -308,7 +368,7 @@ pub async fn upload(
     let Ok(mut mp) = mp else {
         return PageError::status(tr, StatusCode::BAD_REQUEST).into_response();
     };
-    let file = match file_field(&mut mp).await {
+    let (owner, file) = match owner_and_file(&mut mp).await {
         Ok(f) => f,
         Err(StatusCode::PAYLOAD_TOO_LARGE) => {
             let e = UploadError::too_large("catalog", tr, CATALOG_FILE_MAX);
@@ -325,7 +385,24 @@ pub async fn upload(
     } else {
         name
     };
-    match state.store.import_catalog(&me.scope, &name, &bytes).await {
+    // The owner: the one the user manages, or the one chosen; anything else is refused.
+    let managed = me.scope.shared_owners_managed();
+    let owner = match owner.as_deref() {
+        None | Some("") if managed.len() == 1 => managed[0],
+        None | Some("") => {
+            let e = UploadError::new("catalog", tr.s("sec.ic.err.owner").to_string());
+            return page(&state, tr, &me, None, Some(e)).await;
+        }
+        Some(v) => match managed.iter().find(|o| owner_value(**o) == v) {
+            Some(o) => *o,
+            None => return fail(tr, DomainError::Forbidden),
+        },
+    };
+    match state
+        .store
+        .import_catalog(&me.scope, owner, &name, &bytes)
+        .await
+    {
         Ok(_) => done("/catalog/imported", "msg.created"),
         Err(CatalogImportError::Refused(m)) => {
             let e = UploadError::technical("catalog", m);
@@ -333,4 +410,27 @@ pub async fn upload(
         }
         Err(CatalogImportError::Domain(e)) => fail(tr, e),
     }
+}
+
+/// The upload's `owner` field (if any) and its file.
+async fn owner_and_file(
+    mp: &mut Multipart,
+) -> Result<(Option<String>, Option<(String, Vec<u8>)>), StatusCode> {
+    let mut owner = None;
+    let mut file = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| e.status())? {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(|e| e.status())?;
+                file = Some((name, bytes.to_vec()));
+            }
+            Some("owner") => {
+                let v = field.text().await.map_err(|e| e.status())?;
+                owner = Some(v.chars().take(40).collect());
+            }
+            _ => {}
+        }
+    }
+    Ok((owner, file))
 }
