@@ -4,10 +4,10 @@
 //! placeholders, not plural rules. The catalogs are plain `key = text` files compiled into the
 //! binary; tests check that every key used in code and templates exists in both.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{OnceLock, RwLock};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     De,
     En,
@@ -81,35 +81,52 @@ fn catalog(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
     }
 }
 
-/// Every key looked up and not found since the process started. A gap is logged once per key,
-/// not once per request (a missing key on a busy page would otherwise flood the log), and tests
-/// read [`missing_keys`] to fail on any gap rather than on a log line.
-fn misses() -> &'static Mutex<BTreeSet<String>> {
-    static MISSES: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
-    MISSES.get_or_init(Default::default)
+/// Every key looked up and not found since the process started, per language. A gap is logged
+/// once per key, not once per request (a missing key on a busy page would otherwise flood the
+/// log), and tests read [`missing_keys`] to fail on any gap rather than on a log line. A repeated
+/// miss costs one read lock and one hash lookup, no allocation.
+fn misses(lang: Lang) -> &'static RwLock<HashSet<String>> {
+    static DE_MISSES: OnceLock<RwLock<HashSet<String>>> = OnceLock::new();
+    static EN_MISSES: OnceLock<RwLock<HashSet<String>>> = OnceLock::new();
+    match lang {
+        Lang::De => DE_MISSES.get_or_init(Default::default),
+        Lang::En => EN_MISSES.get_or_init(Default::default),
+    }
 }
 
 fn record_miss(lang: Lang, key: &str) {
-    let mut set = misses().lock().unwrap_or_else(|e| e.into_inner());
-    let entry = format!("{}:{key}", lang.code());
-    if !set.contains(&entry) {
+    let set = misses(lang);
+    if set.read().unwrap_or_else(|e| e.into_inner()).contains(key) {
+        return;
+    }
+    if set
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key.to_string())
+    {
         tracing::warn!(
             key,
             lang = lang.code(),
             "missing translation (logged once per key)"
         );
-        set.insert(entry);
     }
 }
 
-/// The keys (as `lang:key`) that were asked for and missing since the process started.
+/// The keys (as `lang:key`, sorted) that were asked for and missing since the process started.
 pub fn missing_keys() -> Vec<String> {
-    misses()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .cloned()
-        .collect()
+    let mut out: Vec<String> = [Lang::De, Lang::En]
+        .into_iter()
+        .flat_map(|lang| {
+            misses(lang)
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|k| format!("{}:{k}", lang.code()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The translator handed to every template.
@@ -138,6 +155,15 @@ impl Tr {
                 record_miss(self.lang, key);
                 fallback
             }
+        }
+    }
+    /// A field name of the change log (a key of an audit entry's before/after) in this language:
+    /// the form's label where a form has the field, else the change log's own (`audit.field.*`).
+    /// A name with neither is recorded as missing, like [`Tr::s`], and shown as stored.
+    pub fn field(&self, name: &str) -> String {
+        match self.get(&format!("f.{name}")) {
+            Some(label) => label.to_string(),
+            None => self.or(&format!("audit.field.{name}"), name).to_string(),
         }
     }
     /// The text for `key` if the catalog has one, without complaint otherwise (for optional labels).

@@ -2,7 +2,7 @@
 //! the CSRF token for its forms, and a one-time message.
 
 use crate::auth::CurrentUser;
-use crate::i18n::Tr;
+use crate::i18n::{Lang, Tr};
 use askama::Template;
 use stadtmauer_core::audit::Entry;
 use stadtmauer_core::org::{Contact, Organisation, Verbund};
@@ -12,6 +12,8 @@ use stadtmauer_core::{Access, OrgId};
 use stadtmauer_store::orgs::{Dependents, OrgSummary};
 use stadtmauer_store::sessions::TokenInfo;
 use stadtmauer_store::users::UserWithRoles;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub struct NavUser {
     pub name: String,
@@ -308,40 +310,116 @@ pub struct AuditRow {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    /// Changed fields: name, before, after.
-    pub changes: Vec<(String, String, String)>,
+    /// Changed fields: label, before, after (shared with the memo of prepared entries).
+    pub changes: Arc<Changes>,
+}
+
+/// How much of an entry's before → after a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Detail {
+    /// Every changed field in full (audit page, organisation page).
+    Full,
+    /// The first few changed fields, long values cut (the dashboard's "recent changes").
+    Summary,
+}
+
+/// Fields the summary shows of one entry, and characters of one value.
+const SUMMARY_FIELDS: usize = 4;
+const SUMMARY_CHARS: usize = 80;
+
+/// The changed fields of one entry as shown.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub fields: Vec<(String, String, String)>,
+    /// "… and 3 more fields" when the summary left some out.
+    pub more: Option<String>,
+}
+
+/// Prepared changes by (entry hash, language, detail). An entry never changes once written (its
+/// hash covers every field), so a prepared one is valid for good; the dashboard shows the same
+/// few entries to every request until the next write, and parsing their before/after JSON anew
+/// each time cost more than the rest of the page.
+type Memo = HashMap<(String, Lang, Detail), Arc<Changes>>;
+const MEMO_CAPACITY: usize = 2_000;
+
+fn memo() -> &'static Mutex<Memo> {
+    static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
+    MEMO.get_or_init(Default::default)
+}
+
+fn cut(mut s: String, detail: Detail) -> String {
+    if detail == Detail::Summary {
+        if let Some((i, _)) = s.char_indices().nth(SUMMARY_CHARS) {
+            s.truncate(i);
+            s.push('…');
+        }
+    }
+    s
+}
+
+fn prepare(tr: Tr, e: &Entry, detail: Detail) -> Changes {
+    let parse = |s: &Option<String>| -> serde_json::Map<String, serde_json::Value> {
+        match s.as_deref().map(serde_json::from_str::<serde_json::Value>) {
+            Some(Ok(serde_json::Value::Object(m))) => m,
+            _ => serde_json::Map::new(),
+        }
+    };
+    let before = parse(&e.before);
+    let after = parse(&e.after);
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => "–".to_string(),
+        Some(serde_json::Value::String(s)) => cut(s.clone(), detail),
+        Some(other) => cut(other.to_string(), detail),
+    };
+    let changed: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    let shown = match detail {
+        Detail::Full => changed.len(),
+        Detail::Summary => changed.len().min(SUMMARY_FIELDS),
+    };
+    let fields = changed[..shown]
+        .iter()
+        .map(|k| (tr.field(k), show(before.get(*k)), show(after.get(*k))))
+        .collect();
+    let more = (changed.len() > shown).then(|| {
+        tr.f(
+            "audit.more_fields",
+            &[("n", &tr.num((changed.len() - shown) as i64))],
+        )
+    });
+    Changes { fields, more }
 }
 
 impl AuditRow {
-    pub fn from_entry(tr: Tr, e: &Entry, org_name: impl Fn(Option<OrgId>) -> String) -> AuditRow {
-        let parse = |s: &Option<String>| -> serde_json::Map<String, serde_json::Value> {
-            s.as_deref()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-                .and_then(|v| v.as_object().cloned())
-                .unwrap_or_default()
+    pub fn from_entry(
+        tr: Tr,
+        e: &Entry,
+        detail: Detail,
+        org_name: impl Fn(Option<OrgId>) -> String,
+    ) -> AuditRow {
+        let key = (e.hash.clone(), tr.lang, detail);
+        let cached = memo()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let changes = match cached {
+            Some(c) => c,
+            None => {
+                let c = Arc::new(prepare(tr, e, detail));
+                let mut m = memo().lock().unwrap_or_else(|p| p.into_inner());
+                if m.len() >= MEMO_CAPACITY {
+                    m.clear();
+                }
+                m.insert(key, c.clone());
+                c
+            }
         };
-        let before = parse(&e.before);
-        let after = parse(&e.after);
-        let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let show = |v: Option<&serde_json::Value>| match v {
-            None | Some(serde_json::Value::Null) => "–".to_string(),
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-        };
-        let changes = keys
-            .into_iter()
-            .filter(|k| before.get(*k) != after.get(*k))
-            .map(|k| {
-                // Field names in the user's language where the form knows them.
-                let label = tr
-                    .get(&format!("f.{k}"))
-                    .map(str::to_string)
-                    .unwrap_or_else(|| k.clone());
-                (label, show(before.get(k)), show(after.get(k)))
-            })
-            .collect();
         let action_key = format!("audit.action.{}", e.action);
         let entity_key = format!("audit.entity.{}", e.entity);
         AuditRow {

@@ -3,7 +3,9 @@
 use super::{done, fail, render, render_status, FlashQuery};
 use crate::auth::CurrentUser;
 use crate::i18n::Tr;
-use crate::view::{AuditRow, Chrome, DashboardPage, VerbuendePage, VerbundBlock, VerbundPage};
+use crate::view::{
+    AuditRow, Chrome, DashboardPage, Detail, VerbuendePage, VerbundBlock, VerbundPage,
+};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -32,7 +34,7 @@ fn block(verbund: Option<Verbund>, members: Vec<OrgSummary>, manages: bool) -> V
     }
 }
 
-/// Recent audit entries as rows, with organisation names resolved.
+/// Recent audit entries as rows with every changed field, organisation names resolved.
 pub(crate) async fn recent_rows(
     state: &AppState,
     me: &CurrentUser,
@@ -46,7 +48,7 @@ pub(crate) async fn recent_rows(
         .into_iter()
         .map(|o| (o.id, o.name))
         .collect();
-    rows_named(state, me, tr, filter, &names).await
+    rows_named(state, me, tr, filter, &names, Detail::Full).await
 }
 
 /// Recent audit entries as rows, with organisation names from `names`.
@@ -56,6 +58,7 @@ async fn rows_named(
     tr: Tr,
     filter: AuditFilter,
     names: &HashMap<OrgId, String>,
+    detail: Detail,
 ) -> Result<Vec<AuditRow>, DomainError> {
     let entries = state
         .store
@@ -64,7 +67,7 @@ async fn rows_named(
     Ok(entries
         .iter()
         .map(|e| {
-            AuditRow::from_entry(tr, e, |o| {
+            AuditRow::from_entry(tr, e, detail, |o| {
                 o.and_then(|o| names.get(&o).cloned())
                     .unwrap_or_else(|| "–".into())
             })
@@ -131,6 +134,7 @@ pub async fn dashboard(
                 ..Default::default()
             },
             &names,
+            Detail::Summary,
         )
         .await
         {

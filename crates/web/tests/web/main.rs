@@ -17,4 +17,5 @@ mod security_catalogs;
 mod security_office;
 mod security_transfer;
 mod shared_data;
+mod translations;
 mod updates;
