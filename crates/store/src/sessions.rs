@@ -39,6 +39,8 @@ pub struct TokenInfo {
     pub last_used_at: Option<Timestamp>,
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// Past its expiry when the list was read (and so refused by the API).
+    pub expired: bool,
 }
 
 /// Throttle key of an account. Hashed, because people sometimes type their password into the
@@ -50,6 +52,21 @@ pub fn account_key(email: &str) -> String {
 /// Throttle key of a client address.
 pub fn address_key(addr: &str) -> String {
     format!("addr:{}", secret_hash(addr))
+}
+
+/// Revokes every live API token of a user, inside the caller's write (a password change or
+/// reset, a disabled account): a token must not outlive the credentials it was created under.
+/// Returns how many died.
+pub(crate) async fn revoke_all_tokens(w: &mut crate::WriteTx<'_>, user: UserId) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE api_token SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(user.0)
+    .execute(&mut *w.tx)
+    .await
+    .map_err(internal)?;
+    Ok(r.rows_affected())
 }
 
 impl Store {
@@ -283,7 +300,40 @@ impl Store {
         w.commit().await
     }
 
+    /// A secret key of the installation for `name`, made on first use and kept in the database,
+    /// so that all processes and the next start agree. Cached for the life of the process (the
+    /// cache tag is fixed: the key never changes once made).
+    pub async fn server_key(&self, name: &str) -> Result<std::sync::Arc<Vec<u8>>> {
+        const TAG: i64 = i64::MIN;
+        let cache_key = format!("server_key:{name}");
+        if let Some(k) = self.cache.get::<std::sync::Arc<Vec<u8>>>(&cache_key, TAG) {
+            return Ok(k);
+        }
+        // Two processes starting at once both insert; the first wins, both then read it.
+        sqlx::query(
+            "INSERT INTO server_key (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(random_secret(32))
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(internal)?;
+        let value: String = sqlx::query("SELECT value FROM server_key WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(internal)?
+            .try_get(0)
+            .map_err(internal)?;
+        let key = std::sync::Arc::new(value.into_bytes());
+        self.cache.put(cache_key, TAG, key.clone());
+        Ok(key)
+    }
+
     /// Creates a personal API token for the scope's user; the plain value is returned once.
+    /// Every token expires: `None` means the default of 90 days; more than a year ahead (a day of
+    /// grace for the end of a chosen date) or a past instant is refused.
     pub async fn create_token(
         &self,
         scope: &Scope,
@@ -291,11 +341,19 @@ impl Store {
         read_only: bool,
         expires_at: Option<Timestamp>,
     ) -> Result<(TokenId, String)> {
+        use stadtmauer_core::credentials::{TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS};
         if scope.read_only {
             return Err(DomainError::Forbidden);
         }
         let mut errs = stadtmauer_core::validate::FieldErrors::default();
         let name = stadtmauer_core::validate::required_text(&mut errs, "name", name, 80);
+        let t = now();
+        let expires_at = expires_at.unwrap_or(t + TOKEN_DEFAULT_DAYS * 86_400);
+        if expires_at > t + (TOKEN_MAX_DAYS + 1) * 86_400 {
+            errs.add("expires_in_days", "err.token_too_long");
+        } else if expires_at <= t {
+            errs.add("expires_in_days", "err.date_in_past");
+        }
         errs.into_result(())?;
         let (plain, hash) = new_api_token();
         let mut w = self.begin_write(scope).await?;
@@ -306,7 +364,7 @@ impl Store {
         .bind(&name)
         .bind(&hash)
         .bind(i64::from(read_only))
-        .bind(now())
+        .bind(t)
         .bind(expires_at)
         .fetch_one(&mut *w.tx)
         .await
@@ -335,16 +393,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(internal)?;
+        let t = now();
         rows.iter()
             .map(|r| {
+                let expires_at: Option<Timestamp> = r.try_get("expires_at").map_err(internal)?;
                 Ok(TokenInfo {
                     id: TokenId(r.try_get("id").map_err(internal)?),
                     name: r.try_get("name").map_err(internal)?,
                     read_only: flag(r, "read_only"),
                     created_at: r.try_get("created_at").map_err(internal)?,
                     last_used_at: r.try_get("last_used_at").map_err(internal)?,
-                    expires_at: r.try_get("expires_at").map_err(internal)?,
+                    expires_at,
                     revoked_at: r.try_get("revoked_at").map_err(internal)?,
+                    expired: expires_at.is_some_and(|e| e <= t),
                 })
             })
             .collect()
@@ -450,6 +511,7 @@ impl Store {
 mod tests {
     use crate::testkit::fresh_store;
     use sqlx::Row;
+    use stadtmauer_core::DomainError;
 
     async fn row(store: &crate::Store, key: &str) -> (i64, Option<i64>) {
         let r = sqlx::query("SELECT failures, locked_until FROM login_throttle WHERE key = $1")
@@ -500,6 +562,105 @@ mod tests {
         .unwrap();
         store.touch_session(&hash, 3600, 12 * 3600).await.unwrap();
         assert!(store.session_scope(&id).await.unwrap().is_none());
+    }
+
+    async fn user_with_token(store: &crate::Store) -> (stadtmauer_core::Scope, String) {
+        let sys = store.system_scope("test").await.unwrap();
+        let uid = store
+            .create_admin(
+                &sys,
+                &stadtmauer_core::user::UserData {
+                    email: "token@example.org".into(),
+                    display_name: "Token".into(),
+                },
+                "x",
+            )
+            .await
+            .unwrap();
+        let (_, scope) = store.scope_for(uid).await.unwrap().unwrap();
+        let (_, plain) = store.create_token(&scope, "t", false, None).await.unwrap();
+        (scope, plain)
+    }
+
+    /// A token without a chosen end lives 90 days; one longer than a year is refused; an
+    /// expired one is refused and listed as expired.
+    #[tokio::test]
+    async fn tokens_expire_by_default_and_within_a_year() {
+        let (store, _db) = fresh_store().await;
+        let (scope, plain) = user_with_token(&store).await;
+        let t = stadtmauer_core::now();
+        let list = store.tokens(&scope).await.unwrap();
+        let exp = list[0].expires_at.unwrap();
+        assert!((t + 90 * 86_400 - 5..=t + 90 * 86_400 + 5).contains(&exp));
+        assert!(!list[0].expired);
+        let err = store
+            .create_token(&scope, "ewig", false, Some(t + 400 * 86_400))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Invalid(_)), "{err:?}");
+        assert!(store
+            .create_token(&scope, "jahr", false, Some(t + 365 * 86_400))
+            .await
+            .is_ok());
+        assert!(store.token_scope(&plain).await.unwrap().is_some());
+        sqlx::query("UPDATE api_token SET expires_at = $1 WHERE name = 't'")
+            .bind(t - 1)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(store.token_scope(&plain).await.unwrap().is_none());
+        let list = store.tokens(&scope).await.unwrap();
+        assert!(list.iter().any(|k| k.name == "t" && k.expired));
+    }
+
+    /// A token dies with the password it was created under, and with the account.
+    #[tokio::test]
+    async fn password_change_reset_and_disabling_revoke_tokens() {
+        let (store, _db) = fresh_store().await;
+        let sys = store.system_scope("test").await.unwrap();
+        let (scope, plain) = user_with_token(&store).await;
+        store
+            .set_password(&scope, scope.user, "new-hash", None)
+            .await
+            .unwrap();
+        assert!(store.token_scope(&plain).await.unwrap().is_none());
+        assert!(store.token_user(&plain).await.unwrap().is_none());
+
+        let (_, plain) = store.create_token(&scope, "2", false, None).await.unwrap();
+        assert!(store
+            .reset_password_by_email(&sys, "token@example.org", "h")
+            .await
+            .unwrap());
+        assert!(store.token_scope(&plain).await.unwrap().is_none());
+
+        let (_, plain) = store.create_token(&scope, "3", false, None).await.unwrap();
+        store
+            .set_user_disabled(&sys, scope.user, true)
+            .await
+            .unwrap();
+        store
+            .set_user_disabled(&sys, scope.user, false)
+            .await
+            .unwrap();
+        assert!(store.token_scope(&plain).await.unwrap().is_none());
+        assert!(store
+            .tokens(&scope)
+            .await
+            .unwrap()
+            .iter()
+            .all(|k| k.revoked_at.is_some()));
+    }
+
+    /// The key is made once, kept in the database, and the same for another process.
+    #[tokio::test]
+    async fn server_key_is_made_once_and_shared() {
+        let (store, db) = fresh_store().await;
+        let a = store.server_key("csrf").await.unwrap();
+        assert!(a.len() >= 32);
+        assert_eq!(store.server_key("csrf").await.unwrap(), a);
+        assert_ne!(store.server_key("other").await.unwrap(), a);
+        let second = crate::Store::connect(&db.url).await.unwrap();
+        assert_eq!(second.server_key("csrf").await.unwrap(), a);
     }
 
     /// Attempts on a locked account neither extend the lock nor count; after the lock a full

@@ -393,6 +393,16 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
+        // Tokens die too, so that enabling the account again does not bring them back.
+        let revoked = if disabled {
+            crate::sessions::revoke_all_tokens(&mut w, id).await?
+        } else {
+            0
+        };
+        let mut after = json!({"disabled": disabled});
+        if revoked > 0 {
+            after["api_tokens_revoked"] = json!(revoked);
+        }
         let org = before.memberships.first().map(|m| m.organisation_id);
         w.audit(
             org,
@@ -400,14 +410,14 @@ impl Store {
             "user",
             id,
             Some(json!({"disabled": before.user.disabled})),
-            Some(json!({"disabled": disabled})),
+            Some(after),
         )
         .await?;
         w.commit().await
     }
 
-    /// Sets a new password (a manager's reset or the user's own change) and ends the user's
-    /// other sessions.
+    /// Sets a new password (a manager's reset or the user's own change), ends the user's other
+    /// sessions and revokes their API tokens.
     pub async fn set_password(
         &self,
         scope: &Scope,
@@ -434,8 +444,17 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
+        let revoked = crate::sessions::revoke_all_tokens(&mut w, id).await?;
         let org = target.memberships.first().map(|m| m.organisation_id);
-        w.audit(org, "set_password", "user", id, None, None).await?;
+        w.audit(
+            org,
+            "set_password",
+            "user",
+            id,
+            None,
+            tokens_revoked(revoked),
+        )
+        .await?;
         w.commit().await
     }
 
@@ -469,8 +488,16 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(internal)?;
-        w.audit(None, "set_password", "user", acct.id, None, None)
-            .await?;
+        let revoked = crate::sessions::revoke_all_tokens(&mut w, acct.id).await?;
+        w.audit(
+            None,
+            "set_password",
+            "user",
+            acct.id,
+            None,
+            tokens_revoked(revoked),
+        )
+        .await?;
         w.commit().await?;
         Ok(true)
     }
@@ -605,6 +632,11 @@ impl Store {
         .await?;
         w.commit().await
     }
+}
+
+/// The audit's "after" of a password change: how many API tokens it revoked, if any.
+fn tokens_revoked(n: u64) -> Option<serde_json::Value> {
+    (n > 0).then(|| json!({"api_tokens_revoked": n}))
 }
 
 async fn insert_user(
