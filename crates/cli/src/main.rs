@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use config::Config;
 use indicatif::{ProgressBar, ProgressStyle};
-use stadtmauer_core::credentials::{generate_password, hash_password};
+use stadtmauer_core::credentials::{generate_password, generate_password_for, hash_password};
 use stadtmauer_core::user::{MembershipInput, UserInput};
 use stadtmauer_store::Store;
 use std::io::{BufReader, BufWriter, IsTerminal};
@@ -360,7 +360,8 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             }
             .validate()
             .map_err(|e| anyhow::anyhow!(describe(&e)))?;
-            let password = generate_password();
+            // Generated to pass the password rule (`credentials::check_new_password`).
+            let password = generate_password_for(&data.email);
             let hash = hash_password(&password)?;
             if admin {
                 store
@@ -391,7 +392,8 @@ async fn user_command(store: &Store, command: UserCommand) -> anyhow::Result<()>
             Ok(())
         }
         UserCommand::ResetPassword { email } => {
-            let password = generate_password();
+            // Generated to pass the password rule; the reset also revokes the user's API tokens.
+            let password = generate_password_for(&email);
             let hash = hash_password(&password)?;
             if !store.reset_password_by_email(&scope, &email, &hash).await? {
                 bail!("no user with e-mail address {email}");

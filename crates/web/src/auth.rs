@@ -16,8 +16,12 @@ use stadtmauer_store::sessions::SessionRecord;
 use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "sm_session";
-/// Double-submit token for forms shown before login (the login form itself).
+/// Double-submit token for forms shown before login (the login form itself), as
+/// `token.signature`: signed with the installation's key, so that a value planted by someone who
+/// can set cookies for this host (a sibling subdomain, plain http) is refused.
 pub const PRE_SESSION_COOKIE: &str = "sm_pre";
+/// Name of the installation key (`Store::server_key`) that signs the pre-session cookie.
+const PRE_SESSION_KEY: &str = "csrf";
 pub const LANG_COOKIE: &str = "sm_lang";
 
 /// A logged-in user with the scope resolved for this request.
@@ -37,6 +41,22 @@ pub struct PendingMfa(pub SessionRecord);
 /// The CSRF token to put into forms of this response.
 #[derive(Clone)]
 pub struct CsrfToken(pub String);
+
+/// Marks a request whose pre-session cookie carried a valid signature: only then does its token
+/// count before login.
+#[derive(Clone)]
+struct SignedPreSession;
+
+/// The token of a pre-session cookie value, if its signature is ours.
+fn verified_pre_token<'a>(key: &[u8], cookie: &'a str) -> Option<&'a str> {
+    let (token, signature) = cookie.split_once('.')?;
+    let shaped = token.len() >= 32
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (shaped && stadtmauer_core::credentials::verify_signature(key, token, signature))
+        .then_some(token)
+}
 
 pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -156,18 +176,29 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         }
     }
     if req.extensions().get::<CsrfToken>().is_none() {
-        let token = cookie_value(&headers, PRE_SESSION_COOKIE)
-            .filter(|t| {
-                t.len() >= 32
-                    && t.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            })
-            .map(str::to_string);
-        let token = match token {
-            Some(t) => t,
+        // Without the key (database unreachable) no pre-session token verifies, so forms before
+        // login are refused rather than unprotected.
+        let key = match state.store.server_key(PRE_SESSION_KEY).await {
+            Ok(k) => Some(k),
+            Err(e) => {
+                tracing::error!(error = %e, "pre-session key unavailable");
+                None
+            }
+        };
+        let verified = key.as_ref().and_then(|k| {
+            cookie_value(&headers, PRE_SESSION_COOKIE).and_then(|c| verified_pre_token(k, c))
+        });
+        let token = match verified {
+            Some(t) => {
+                req.extensions_mut().insert(SignedPreSession);
+                t.to_string()
+            }
             None => {
                 let t = stadtmauer_core::credentials::random_secret(24);
-                pre_token = Some(t.clone());
+                if let Some(k) = &key {
+                    let signature = stadtmauer_core::credentials::sign(k, &t);
+                    pre_token = Some(format!("{t}.{signature}"));
+                }
                 t
             }
         };
@@ -256,10 +287,11 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         .get::<CsrfToken>()
         .map(|t| t.0.clone())
         .filter(|_| {
-            // A pre-session token only counts when the browser sent it back as a cookie.
+            // A pre-session token only counts when the browser sent it back as a cookie that
+            // carries our signature.
             req.extensions().get::<CurrentUser>().is_some()
                 || req.extensions().get::<PendingMfa>().is_some()
-                || cookie_value(req.headers(), PRE_SESSION_COOKIE).is_some()
+                || req.extensions().get::<SignedPreSession>().is_some()
         });
     let tr = req
         .extensions()

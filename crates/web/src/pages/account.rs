@@ -9,9 +9,12 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use stadtmauer_core::credentials::{hash_password, totp, verify_password};
+use stadtmauer_core::credentials::{
+    check_new_password, hash_password, token_expiry, totp, verify_password,
+};
 use stadtmauer_core::validate::FieldErrors;
 use stadtmauer_core::{DomainError, TokenId};
+use stadtmauer_store::sessions::account_key;
 
 async fn page(
     state: &AppState,
@@ -97,10 +100,66 @@ pub async fn language(
     resp
 }
 
-#[derive(serde::Deserialize)]
-pub struct PasswordForm {
+/// Proof that the person at the keyboard is the account's owner, asked before security-relevant
+/// changes (a stolen or unattended session alone must not make them): the current password, or,
+/// for accounts with a second factor, a current code instead.
+#[derive(serde::Deserialize, Default)]
+pub struct Reauth {
     #[serde(default)]
     current_password: String,
+    #[serde(default)]
+    current_code: String,
+}
+
+/// Checks a [`Reauth`]. Failures count toward the account's login throttle (the same key as the
+/// login form), so a session cannot be used to guess the password; while the account is locked
+/// nothing is accepted. `Ok(Err(key))` carries the i18n key of the field error.
+async fn reauthenticate(
+    state: &AppState,
+    me: &CurrentUser,
+    r: &Reauth,
+) -> Result<Result<(), &'static str>, DomainError> {
+    let cfg = &state.config;
+    let key = account_key(&me.user.email);
+    if state.store.throttled(std::slice::from_ref(&key)).await? {
+        return Ok(Err("err.reauth_locked"));
+    }
+    let Some(account) = state.store.login_account(&me.user.email).await? else {
+        return Err(DomainError::NotFound);
+    };
+    let mut ok = !r.current_password.is_empty()
+        && verify_password(&r.current_password, Some(&account.password_hash));
+    if !ok && !r.current_code.trim().is_empty() {
+        if let Some(secret) = account.totp_secret.as_deref() {
+            let unix = stadtmauer_core::now().max(0) as u64;
+            if let Some(step) = totp::verify(secret, &r.current_code, unix, account.totp_last_step)
+            {
+                // Recorded like a login's code: it cannot be replayed for either.
+                ok = state.store.use_totp_step(account.id, step).await?;
+            }
+        }
+    }
+    if ok {
+        state.store.throttle_reset(&key).await?;
+        return Ok(Ok(()));
+    }
+    state
+        .store
+        .throttle_failure(
+            &key,
+            cfg.account_failures,
+            cfg.failure_window_secs,
+            cfg.lock_secs,
+        )
+        .await?;
+    tracing::info!(user = %me.user.id, "re-authentication refused");
+    Ok(Err("err.reauth_failed"))
+}
+
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    #[serde(flatten)]
+    reauth: Reauth,
     #[serde(default)]
     new_password: String,
 }
@@ -112,14 +171,14 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Response {
     let mut errs = FieldErrors::default();
-    let stored = match state.store.login_account(&me.user.email).await {
-        Ok(a) => a.map(|a| a.password_hash),
+    match reauthenticate(&state, &me, &f.reauth).await {
+        Ok(Ok(())) => {}
+        Ok(Err(key)) => errs.add("current_password", key),
         Err(e) => return fail(tr, e),
-    };
-    if !verify_password(&f.current_password, stored.as_deref()) {
-        errs.add("current_password", "err.wrong_password");
     }
-    stadtmauer_core::user::check_new_password(&mut errs, "new_password", &f.new_password);
+    if let Err(key) = check_new_password(&f.new_password, &me.user.email) {
+        errs.add("new_password", key);
+    }
     if !errs.is_empty() {
         return invalid(&state, tr, &me, errs).await;
     }
@@ -133,7 +192,7 @@ pub async fn change_password(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => done("/account", "msg.password_changed"),
+        Ok(()) => done("/account", "msg.password_changed_tokens"),
         Err(e) => fail(tr, e),
     }
 }
@@ -224,7 +283,21 @@ pub async fn totp_confirm(
     }
 }
 
-pub async fn totp_disable(State(state): State<AppState>, tr: Tr, me: CurrentUser) -> Response {
+pub async fn totp_disable(
+    State(state): State<AppState>,
+    tr: Tr,
+    me: CurrentUser,
+    Form(f): Form<Reauth>,
+) -> Response {
+    match reauthenticate(&state, &me, &f).await {
+        Ok(Ok(())) => {}
+        Ok(Err(key)) => {
+            let mut errs = FieldErrors::default();
+            errs.add("totp_current_password", key);
+            return invalid(&state, tr, &me, errs).await;
+        }
+        Err(e) => return fail(tr, e),
+    }
     match state.store.totp_disable(&me.scope, me.user.id).await {
         Ok(()) => done("/account", "msg.totp_disabled"),
         Err(e) => fail(tr, e),
@@ -236,6 +309,14 @@ pub struct TokenForm {
     #[serde(default)]
     name: String,
     read_only: Option<String>,
+    /// Lifetime in days (default 90, at most 365) …
+    #[serde(default)]
+    expires_in_days: String,
+    /// … or the last day it works (`YYYY-MM-DD`), which wins when given.
+    #[serde(default)]
+    expires_on: String,
+    #[serde(flatten)]
+    reauth: Reauth,
 }
 
 pub async fn create_token(
@@ -244,9 +325,28 @@ pub async fn create_token(
     me: CurrentUser,
     Form(f): Form<TokenForm>,
 ) -> Response {
+    let mut errs = FieldErrors::default();
+    match reauthenticate(&state, &me, &f.reauth).await {
+        Ok(Ok(())) => {}
+        Ok(Err(key)) => errs.add("token_current_password", key),
+        Err(e) => return fail(tr, e),
+    }
+    let expires_at = match token_expiry(&f.expires_in_days, &f.expires_on, stadtmauer_core::now()) {
+        Ok(t) => Some(t),
+        Err((field, key)) => {
+            errs.add(field, key);
+            None
+        }
+    };
+    if f.name.trim().is_empty() {
+        errs.add("name", "err.required");
+    }
+    if !errs.is_empty() {
+        return invalid(&state, tr, &me, errs).await;
+    }
     match state
         .store
-        .create_token(&me.scope, &f.name, f.read_only.is_some(), None)
+        .create_token(&me.scope, &f.name, f.read_only.is_some(), expires_at)
         .await
     {
         Ok((_, plain)) => {
