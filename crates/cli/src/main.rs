@@ -268,13 +268,9 @@ async fn run() -> anyhow::Result<()> {
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_else(|| "catalog.json".into());
             let scope = store.system_scope("cli").await?;
+            // From the command line a file is the installation's: every Verbund sees it.
             let c = store
-                .import_catalog(
-                    &scope,
-                    stadtmauer_core::Owner::Installation,
-                    &name,
-                    &bytes,
-                )
+                .import_catalog(&scope, stadtmauer_core::Owner::Installation, &name, &bytes)
                 .await
                 .map_err(|e| anyhow::anyhow!("file refused, nothing was stored: {e}"))?;
             let follows = c

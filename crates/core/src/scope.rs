@@ -198,6 +198,11 @@ impl Scope {
         }
     }
 
+    /// [`Scope::require`] as a yes/no, for what a page offers (buttons, forms).
+    pub fn may(&self, org: OrgId, need: Access) -> bool {
+        self.require(org, need).is_ok()
+    }
+
     /// Does the user see anything of this Verbund (and so its shared data)?
     pub fn sees_verbund(&self, v: VerbundId) -> bool {
         self.admin || self.member_of.contains(&v)

@@ -102,16 +102,6 @@ pub fn unknown_checklist() -> Checklist {
     }
 }
 
-fn denied(scope: &Scope, org: OrgId, need: Access) -> Result<()> {
-    if scope.access(org).is_none() {
-        return Err(DomainError::NotFound);
-    }
-    if scope.read_only || !scope.can(org, need) {
-        return Err(DomainError::Forbidden);
-    }
-    Ok(())
-}
-
 fn today() -> Date {
     time::OffsetDateTime::now_utc().date()
 }
@@ -151,9 +141,7 @@ fn parse_json<T: for<'de> Deserialize<'de>>(s: &str) -> Result<T> {
 impl Store {
     /// Everything recorded about a town's continuity (read access).
     pub async fn continuity(&self, scope: &Scope, org: OrgId) -> Result<TownContinuity> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let (objects, links) = self.town_graph(scope, org).await?;
         let mut names = HashMap::new();
         let nodes = objects
@@ -247,9 +235,7 @@ impl Store {
 
     /// The backup register of a town, by id.
     pub async fn backups(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredBackup>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         sqlx::query("SELECT id, data FROM bcm_backup WHERE organisation_id = $1 ORDER BY id")
             .bind(org.0)
             .fetch_all(&self.pool)
@@ -268,9 +254,10 @@ impl Store {
     /// The BIA of one process, if recorded (`NotFound` outside the scope or for other kinds).
     pub async fn bia(&self, scope: &Scope, process: ObjectId) -> Result<Option<Bia>> {
         let o = self.object(scope, process).await?;
-        if o.data.kind != ObjectKind::Process || !scope.can(o.organisation_id, Access::Read) {
+        if o.data.kind != ObjectKind::Process {
             return Err(DomainError::NotFound);
         }
+        scope.require(o.organisation_id, Access::Read)?;
         let row = sqlx::query("SELECT data FROM bcm_bia WHERE process_id = $1")
             .bind(process.0)
             .fetch_optional(&self.pool)
@@ -289,10 +276,10 @@ impl Store {
     ) -> Result<Bia> {
         let o = self.object(scope, process).await?;
         let org = o.organisation_id;
-        if o.data.kind != ObjectKind::Process || !scope.can(org, Access::Read) {
+        if o.data.kind != ObjectKind::Process {
             return Err(DomainError::NotFound);
         }
-        denied(scope, org, Access::Write)?;
+        scope.require(org, Access::Write)?;
         // Does any system the process uses (directly or not) have a backup?
         let (_, links) = self.town_graph(scope, org).await?;
         let covered: HashSet<ObjectId> = self
@@ -368,7 +355,7 @@ impl Store {
         id: Option<i64>,
         input: &BackupInput,
     ) -> Result<i64> {
-        denied(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let systems: HashSet<ObjectId> = self
             .objects(scope, org, Some(ObjectKind::System), false)
             .await?
@@ -445,7 +432,7 @@ impl Store {
     }
 
     pub async fn delete_backup(&self, scope: &Scope, org: OrgId, id: i64) -> Result<()> {
-        denied(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let before = self
             .backups(scope, org)
             .await?
@@ -474,7 +461,7 @@ impl Store {
 
     /// The ransomware checklist (technical answers: IT staff may write them).
     pub async fn save_checklist(&self, scope: &Scope, org: OrgId, c: &Checklist) -> Result<()> {
-        denied(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let before = self.continuity_row(org).await?;
         let mut w = self.begin_write(scope).await?;
         touch(&mut w, org).await?;
@@ -498,7 +485,7 @@ impl Store {
 
     /// The handbook's contacts (coordinator: write access).
     pub async fn save_contacts(&self, scope: &Scope, org: OrgId, c: &Contacts) -> Result<()> {
-        denied(scope, org, Access::Write)?;
+        scope.require(org, Access::Write)?;
         let before = self.continuity_row(org).await?;
         let mut w = self.begin_write(scope).await?;
         touch(&mut w, org).await?;
@@ -541,9 +528,7 @@ impl Store {
 
     /// Handbook exports of a town, newest first.
     pub async fn handbook_exports(&self, scope: &Scope, org: OrgId) -> Result<Vec<ExportRecord>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         sqlx::query(
             "SELECT version, data_revision, format, checksum, created_at, created_by FROM bcm_export WHERE organisation_id = $1 ORDER BY id DESC",
         )
@@ -575,9 +560,7 @@ impl Store {
         format: &str,
         checksum: &str,
     ) -> Result<()> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query(
             "INSERT INTO bcm_export (organisation_id, version, data_revision, format, checksum, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1049,9 +1032,7 @@ pub struct StoredMeasure {
 impl Store {
     /// The town's exercises, newest plan first.
     pub async fn exercises(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredExercise>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let mut out =
             sqlx::query("SELECT id, data FROM bcm_exercise WHERE organisation_id = $1 ORDER BY id")
                 .bind(org.0)
@@ -1072,9 +1053,7 @@ impl Store {
 
     /// The town's measures from exercise findings, by due date.
     pub async fn exercise_measures(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredMeasure>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let mut out = sqlx::query(
             "SELECT id, exercise_id, data FROM bcm_measure WHERE organisation_id = $1 ORDER BY id",
         )
@@ -1104,7 +1083,7 @@ impl Store {
         input: &ExerciseInput,
         participants: Vec<String>,
     ) -> Result<i64> {
-        denied(scope, org, Access::Write)?;
+        scope.require(org, Access::Write)?;
         let plan = input.validate(today())?;
         if !plan.objects.is_empty() {
             let own: HashSet<ObjectId> = self
@@ -1161,7 +1140,7 @@ impl Store {
         id: i64,
         result: &ExerciseResult,
     ) -> Result<usize> {
-        denied(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let before = self
             .exercises(scope, org)
             .await?
@@ -1309,7 +1288,7 @@ impl Store {
         status: MeasureStatus,
         owner: Option<String>,
     ) -> Result<()> {
-        denied(scope, org, Access::Write)?;
+        scope.require(org, Access::Write)?;
         let before = self
             .exercise_measures(scope, org)
             .await?

@@ -16,16 +16,6 @@ use stadtmauer_report::records::{
 };
 use stadtmauer_report::town::{Hosting, ProtectionFigure, ProviderUse, TownFacts, UpdateFigure};
 
-fn may_write(scope: &Scope, org: OrgId) -> Result<()> {
-    if !scope.can(org, Access::Read) {
-        return Err(DomainError::NotFound);
-    }
-    if scope.read_only || !scope.can(org, Access::Write) {
-        return Err(DomainError::Forbidden);
-    }
-    Ok(())
-}
-
 fn opt_bool(row: &AnyRow, col: &str) -> Result<Option<bool>> {
     Ok(row
         .try_get::<Option<i64>, _>(col)
@@ -84,9 +74,7 @@ impl Store {
     /// Everything a town recorded for the council (needs `Reports`: the report is built from it;
     /// the pages that show single records need `Read` and check it themselves).
     pub async fn council_programme(&self, scope: &Scope, org: OrgId) -> Result<Programme> {
-        if !scope.can(org, Access::Reports) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Reports)?;
         let mut p = Programme::default();
         if let Some(r) = sqlx::query("SELECT * FROM cnc_profile WHERE organisation_id = $1")
             .bind(org.0)
@@ -162,7 +150,7 @@ impl Store {
 
     /// Replaces the town's profile.
     pub async fn save_council_profile(&self, scope: &Scope, org: OrgId, p: &Profile) -> Result<()> {
-        may_write(scope, org)?;
+        scope.require(org, Access::Write)?;
         let before = self.council_programme(scope, org).await?.profile;
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM cnc_profile WHERE organisation_id = $1")
@@ -218,7 +206,7 @@ impl Store {
         org: OrgId,
         y: &YearFigures,
     ) -> Result<()> {
-        may_write(scope, org)?;
+        scope.require(org, Access::Write)?;
         let before = self
             .council_programme(scope, org)
             .await?
@@ -258,7 +246,7 @@ impl Store {
 
     /// Records an audit, test, advice, training or drill.
     pub async fn add_council_event(&self, scope: &Scope, org: OrgId, e: &Event) -> Result<i64> {
-        may_write(scope, org)?;
+        scope.require(org, Access::Write)?;
         let mut w = self.begin_write(scope).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO cnc_event (organisation_id, kind, held_on, party, topic, result, participants, created_at) \
@@ -294,7 +282,7 @@ impl Store {
 
     /// Deletes an event with its findings.
     pub async fn delete_council_event(&self, scope: &Scope, org: OrgId, id: i64) -> Result<()> {
-        may_write(scope, org)?;
+        scope.require(org, Access::Write)?;
         let p = self.council_programme(scope, org).await?;
         let before = p
             .events
@@ -328,7 +316,7 @@ impl Store {
 
     /// Records a finding of one of the town's audits or tests.
     pub async fn add_council_finding(&self, scope: &Scope, org: OrgId, f: &Finding) -> Result<i64> {
-        may_write(scope, org)?;
+        scope.require(org, Access::Write)?;
         let p = self.council_programme(scope, org).await?;
         if !p
             .events
@@ -376,7 +364,7 @@ impl Store {
         id: i64,
         status: Remediation,
     ) -> Result<()> {
-        may_write(scope, org)?;
+        scope.require(org, Access::Write)?;
         let p = self.council_programme(scope, org).await?;
         let before = p
             .findings
@@ -409,9 +397,7 @@ impl Store {
     /// The facts of a town's council report. Needs `Reports`. Figures of other areas are taken
     /// from their public methods; what they cannot give stays `None` ("nicht erfasst").
     pub async fn council_facts(&self, scope: &Scope, org: OrgId) -> Result<TownFacts> {
-        if !scope.can(org, Access::Reports) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Reports)?;
         // Aggregates of the Informationsverbund are part of the report; a council member
         // (reports only) may see them as figures, never the objects themselves.
         let reader = if scope.can(org, Access::Read) {

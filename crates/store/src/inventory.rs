@@ -158,9 +158,7 @@ impl Store {
         kind: Option<ObjectKind>,
         with_shared: bool,
     ) -> Result<Vec<Object>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let mut sql = format!("SELECT {COLUMNS} FROM inv_object o WHERE (o.organisation_id = $1");
         if with_shared {
             sql.push_str(" OR (o.shared = 1 AND o.organisation_id IN (SELECT id FROM organisation WHERE verbund_id = (SELECT verbund_id FROM organisation WHERE id = $1)))");
@@ -216,17 +214,12 @@ impl Store {
         kind: ObjectKind,
         shared: bool,
     ) -> Result<()> {
-        if scope.access(org).is_none() {
-            return Err(DomainError::NotFound);
-        }
         let need = if kind.is_technical() {
             Access::WriteTechnical
         } else {
             Access::Write
         };
-        if scope.read_only || !scope.can(org, need) {
-            return Err(DomainError::Forbidden);
-        }
+        scope.require(org, need)?;
         if shared {
             let o = self.organisation(scope, org).await?;
             if !o.is_office || !o.verbund_id.is_some_and(|v| scope.manages_verbund(v)) {
@@ -303,9 +296,7 @@ impl Store {
             return Err(DomainError::field("c", "err.override_not_for_processes"));
         }
         // Overrides are decisions about protection: the coordinator's, not IT staff's.
-        if scope.read_only || !scope.can(before.organisation_id, Access::Write) {
-            return Err(DomainError::Forbidden);
-        }
+        scope.require(before.organisation_id, Access::Write)?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query("UPDATE inv_object SET ovr_c=$1, ovr_i=$2, ovr_a=$3, ovr_reason=$4, updated_at=$5 WHERE id=$6")
             .bind(value.map(|o| o.value.c.as_i64()))

@@ -199,9 +199,7 @@ impl Store {
 
     /// One organisation, or `NotFound` when it does not exist or lies outside the scope.
     pub async fn organisation(&self, scope: &Scope, id: OrgId) -> Result<Organisation> {
-        if scope.access(id).is_none() {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(id, Access::Reports)?;
         let row = sqlx::query(&format!(
             "SELECT {ORG_COLUMNS} FROM organisation WHERE id = $1"
         ))
@@ -299,9 +297,7 @@ impl Store {
         data: &OrganisationData,
     ) -> Result<()> {
         let before = self.organisation(scope, id).await?;
-        if !scope.can(id, Access::Write) {
-            return Err(DomainError::Forbidden);
-        }
+        scope.require(id, Access::Write)?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query(
             "UPDATE organisation SET name=$1, kind=$2, ags=$3, inhabitants=$4, staff=$5, workstations=$6, \
@@ -415,9 +411,7 @@ impl Store {
     }
 
     pub async fn contacts(&self, scope: &Scope, org: OrgId) -> Result<Vec<Contact>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let rows = sqlx::query(
             "SELECT id, organisation_id, function, name, email, phone FROM contact WHERE organisation_id = $1 ORDER BY function, name",
         )
@@ -434,12 +428,7 @@ impl Store {
         org: OrgId,
         data: &ContactData,
     ) -> Result<ContactId> {
-        if scope.access(org).is_none() {
-            return Err(DomainError::NotFound);
-        }
-        if !scope.can(org, Access::Write) {
-            return Err(DomainError::Forbidden);
-        }
+        scope.require(org, Access::Write)?;
         let mut w = self.begin_write(scope).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO contact (organisation_id, function, name, email, phone, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
@@ -468,9 +457,7 @@ impl Store {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or(DomainError::NotFound)?;
-        if !scope.can(org, Access::Write) {
-            return Err(DomainError::Forbidden);
-        }
+        scope.require(org, Access::Write)?;
         let mut w = self.begin_write(scope).await?;
         sqlx::query("DELETE FROM contact WHERE id = $1 AND organisation_id = $2")
             .bind(id.0)

@@ -161,14 +161,6 @@ fn answer_row(row: &AnyRow) -> Result<StoredAnswer> {
     })
 }
 
-fn writable(scope: &Scope, org: OrgId, need: Access) -> Result<()> {
-    match scope.access(org) {
-        None => Err(DomainError::NotFound),
-        Some(a) if a >= need && !scope.read_only => Ok(()),
-        Some(_) => Err(DomainError::Forbidden),
-    }
-}
-
 impl Store {
     /// An imported target must name an imported catalog or profile (a mapping collection has no
     /// requirements of its own and is never a target).
@@ -307,7 +299,7 @@ impl Store {
         org: OrgId,
         t: Option<Target>,
     ) -> Result<()> {
-        writable(scope, org, Access::Write)?;
+        scope.require(org, Access::Write)?;
         let before = self.town_target(scope, org).await?;
         if let Some(t) = t {
             if t.is_shipped() && before.verbund.is_shipped() && t < before.verbund {
@@ -347,9 +339,7 @@ impl Store {
 
     /// Every answer of a town (answers about deleted objects are left out).
     pub async fn answers(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredAnswer>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let rows = sqlx::query(&format!(
             "SELECT {ANSWER_COLUMNS} FROM sec_answer a WHERE a.organisation_id = $1 \
              AND (a.object_id = 0 OR a.object_id IN (SELECT id FROM inv_object WHERE organisation_id = $1)) \
@@ -369,9 +359,7 @@ impl Store {
         org: OrgId,
         requirement: &str,
     ) -> Result<Vec<StoredAnswer>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let rows = sqlx::query(&format!(
             "SELECT {ANSWER_COLUMNS} FROM sec_answer a WHERE a.organisation_id = $1 AND a.requirement_id = $2 \
              AND (a.object_id = 0 OR a.object_id IN (SELECT id FROM inv_object WHERE organisation_id = $1)) \
@@ -388,7 +376,7 @@ impl Store {
     /// Records (or replaces) a town's answer to one requirement, for the organisation or one of
     /// its objects. Coordinators and IT staff may answer.
     pub async fn save_answer(&self, scope: &Scope, org: OrgId, a: &Answer) -> Result<i64> {
-        writable(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let mut w = self.begin_write(scope).await?;
         let id = save_answer_tx(&mut w, org, a).await?;
         w.commit().await?;
@@ -397,7 +385,7 @@ impl Store {
 
     /// Records many answers in one transaction (questionnaire, import, demo): all or nothing.
     pub async fn save_answers(&self, scope: &Scope, org: OrgId, answers: &[Answer]) -> Result<()> {
-        writable(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let mut w = self.begin_write(scope).await?;
         for a in answers {
             save_answer_tx(&mut w, org, a).await?;
@@ -415,7 +403,7 @@ impl Store {
         source: &str,
         answers: &[Answer],
     ) -> Result<usize> {
-        writable(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let mut w = self.begin_write(scope).await?;
         for a in answers {
             save_answer_tx(&mut w, org, a).await?;
@@ -445,7 +433,7 @@ impl Store {
     ) -> Result<EvidenceFile> {
         use base64::Engine as _;
         use sha2::Digest as _;
-        writable(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let sha256 = hex::encode(sha2::Sha256::digest(bytes));
         if let Some(f) = self.evidence_file(scope, org, &sha256).await? {
             return Ok(f);
@@ -494,9 +482,7 @@ impl Store {
         org: OrgId,
         sha256: &str,
     ) -> Result<Option<EvidenceFile>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let row = sqlx::query(
             "SELECT id, name, media_type, size FROM sec_evidence_file WHERE organisation_id = $1 AND sha256 = $2",
         )
@@ -550,7 +536,7 @@ impl Store {
         target: Target,
     ) -> Result<i64> {
         let org = snap.organisation_id;
-        writable(scope, org, Access::Write)?;
+        scope.require(org, Access::Write)?;
         let mut w = self.begin_write(scope).await?;
         let id = insert_snapshot(&mut w.tx, snap, target).await?;
         w.audit(
@@ -569,7 +555,7 @@ impl Store {
     /// Records many snapshots of several towns at once (demo data, imports): all or nothing.
     pub async fn save_snapshots(&self, scope: &Scope, snaps: &[(Snapshot, Target)]) -> Result<()> {
         for (s, _) in snaps {
-            writable(scope, s.organisation_id, Access::Write)?;
+            scope.require(s.organisation_id, Access::Write)?;
         }
         let mut w = self.begin_write(scope).await?;
         for (s, t) in snaps {
@@ -589,9 +575,7 @@ impl Store {
 
     /// A town's snapshots, oldest first.
     pub async fn snapshots(&self, scope: &Scope, org: OrgId) -> Result<Vec<StoredSnapshot>> {
-        if !scope.can(org, Access::Reports) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Reports)?;
         self.snapshots_of(&[org], false).await
     }
 
@@ -762,9 +746,7 @@ impl Store {
     /// with the number of towns taking part. Of a shared measure, only the towns the scope may read
     /// are listed in `towns`.
     pub async fn measures(&self, scope: &Scope, org: OrgId) -> Result<Vec<(i64, Measure, usize)>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         self.measures_where(
             scope,
             "m.id IN (SELECT measure_id FROM sec_measure_town WHERE organisation_id = $1)",
@@ -780,9 +762,7 @@ impl Store {
         scope: &Scope,
         owner: OrgId,
     ) -> Result<Vec<(i64, Measure, usize)>> {
-        if !scope.can(owner, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(owner, Access::Read)?;
         self.measures_where(scope, "m.organisation_id = $1", owner)
             .await
     }
@@ -872,13 +852,13 @@ impl Store {
         owner: OrgId,
         measures: &[Measure],
     ) -> Result<Vec<i64>> {
-        writable(scope, owner, Access::Write)?;
+        scope.require(owner, Access::Write)?;
         for m in measures {
             if m.towns.is_empty() {
                 return Err(DomainError::field("towns", "err.required"));
             }
             for t in &m.towns {
-                writable(scope, t.organisation_id, Access::Write)?;
+                scope.require(t.organisation_id, Access::Write)?;
             }
         }
         let mut w = self.begin_write(scope).await?;
@@ -939,7 +919,7 @@ impl Store {
         measure: i64,
         status: MeasureStatus,
     ) -> Result<()> {
-        writable(scope, org, Access::WriteTechnical)?;
+        scope.require(org, Access::WriteTechnical)?;
         let mut w = self.begin_write(scope).await?;
         let before = sqlx::query(
             "SELECT status FROM sec_measure_town WHERE measure_id = $1 AND organisation_id = $2",

@@ -1088,9 +1088,7 @@ impl Store {
 
     /// The installations of a town.
     pub async fn installations(&self, scope: &Scope, org: OrgId) -> Result<Vec<InstallationRow>> {
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Read)?;
         let mut conn = self.pool.acquire().await.map_err(internal)?;
         installations_of(&mut conn, org).await
     }
@@ -1159,9 +1157,7 @@ impl Store {
     }
 
     async fn finding_in(&self, scope: &Scope, org: OrgId, id: i64) -> Result<StoredFinding> {
-        if !scope.can(org, Access::Reports) {
-            return Err(DomainError::NotFound);
-        }
+        scope.require(org, Access::Reports)?;
         let row = sqlx::query(&format!(
             "SELECT {FINDING_COLUMNS} FROM upd_finding WHERE id = $1 AND organisation_id = $2"
         ))
@@ -1175,10 +1171,7 @@ impl Store {
     }
 
     fn check_finding_write(scope: &Scope, org: OrgId) -> Result<()> {
-        if scope.read_only || !scope.can(org, Access::WriteTechnical) {
-            return Err(DomainError::Forbidden);
-        }
-        Ok(())
+        scope.require(org, Access::WriteTechnical)
     }
 
     /// Sets owner, due date and status of the measure a finding became.

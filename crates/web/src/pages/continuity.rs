@@ -673,7 +673,7 @@ async fn town_view(
         hours,
         scenario,
         checklist,
-        can_checklist: !me.scope.read_only && me.scope.can(org, Access::WriteTechnical),
+        can_checklist: me.scope.may(org, Access::WriteTechnical),
         bia_count: t.bias.len(),
         backup_count: t.backups.len(),
         outdated: t.handbook_outdated(),
@@ -827,7 +827,7 @@ pub async fn bia_list(
             org_id: org,
             org_name: o.name,
             rows,
-            can_write: !me.scope.read_only && me.scope.can(org, Access::Write),
+            can_write: me.scope.may(org, Access::Write),
         })
     }
     .await;
@@ -1212,7 +1212,7 @@ pub async fn backups_page(
             org_id: org,
             org_name: o.name,
             rows,
-            can_write: !me.scope.read_only && me.scope.can(org, Access::WriteTechnical),
+            can_write: me.scope.may(org, Access::WriteTechnical),
         })
     }
     .await;
@@ -1751,7 +1751,7 @@ async fn contacts_view(
             })
             .collect(),
         warnings,
-        can_write: !me.scope.read_only && me.scope.can(org, Access::Write),
+        can_write: me.scope.may(org, Access::Write),
         section: section.to_string(),
         form,
         outdated: t.handbook_outdated(),
@@ -2339,7 +2339,7 @@ async fn exercises_view(
             overdue: m.measure.status != MeasureStatus::Done && m.measure.due < today,
         })
         .collect();
-    let can = |a: Access| !me.scope.read_only && me.scope.can(org, a);
+    let can = |a: Access| me.scope.may(org, a);
     Ok(ExercisesPage {
         c: Chrome::new(
             tr,

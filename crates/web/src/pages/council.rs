@@ -767,7 +767,7 @@ async fn show(
         return fail(tr, DomainError::NotFound);
     }
     let can_read = me.scope.can(org, Access::Read);
-    let can_write = can_read && !me.scope.read_only && me.scope.can(org, Access::Write);
+    let can_write = can_read && me.scope.may(org, Access::Write);
     let org_name = match state.store.organisation(&me.scope, org).await {
         Ok(o) => o.name,
         Err(_) => match state.store.council_facts(&me.scope, org).await {
@@ -926,7 +926,7 @@ fn guard(me: &CurrentUser, org: OrgId) -> Result<(), DomainError> {
     if !me.scope.can(org, Access::Read) {
         return Err(DomainError::NotFound);
     }
-    if me.scope.read_only || !me.scope.can(org, Access::Write) {
+    if !me.scope.may(org, Access::Write) {
         return Err(DomainError::Forbidden);
     }
     Ok(())

@@ -155,7 +155,7 @@ async fn writable_town(
     if !me.scope.can(org, Access::Read) {
         return Err(DomainError::NotFound);
     }
-    if me.scope.read_only || !me.scope.can(org, Access::WriteTechnical) {
+    if !me.scope.may(org, Access::WriteTechnical) {
         return Err(DomainError::Forbidden);
     }
     Ok(o.name)

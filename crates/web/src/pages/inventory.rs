@@ -77,7 +77,7 @@ fn need(kind: ObjectKind) -> Access {
 }
 
 fn may_write(scope: &Scope, org: OrgId, kind: ObjectKind) -> bool {
-    !scope.read_only && scope.can(org, need(kind))
+    scope.require(org, need(kind)).is_ok()
 }
 
 const DIMS: [&str; 3] = ["inv.dim.c", "inv.dim.i", "inv.dim.a"];
@@ -1017,9 +1017,8 @@ async fn object_page(
     let uses_rows: Vec<LinkRow> = uses.iter().map(|l| row(l, &l.to)).collect();
     let used_rows: Vec<LinkRow> = used_by.iter().map(|l| row(l, &l.from)).collect();
     let can_write = may_write(&me.scope, o.organisation_id, o.data.kind);
-    let can_override = o.data.kind != ObjectKind::Process
-        && !me.scope.read_only
-        && me.scope.can(o.organisation_id, Access::Write);
+    let can_override =
+        o.data.kind != ObjectKind::Process && me.scope.may(o.organisation_id, Access::Write);
     let candidates = if can_write {
         let linked: BTreeSet<ObjectId> = uses.iter().map(|l| l.to.id).collect();
         let all = store
@@ -1136,7 +1135,7 @@ pub async fn set_override(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
-    if me.scope.read_only || !me.scope.can(o.organisation_id, Access::Write) {
+    if !me.scope.may(o.organisation_id, Access::Write) {
         return fail(tr, DomainError::Forbidden);
     }
     let input = OverrideInput {

@@ -70,21 +70,6 @@ pub async fn not_found(tr: Tr, uri: Uri) -> Response {
     }
 }
 
-/// May the scope write at `need` in `org`? Not seeing the town at all reads as "not found",
-/// seeing it without the right (or with a read-only session) as "forbidden".
-pub(crate) fn may_write(
-    scope: &stadtmauer_core::Scope,
-    org: stadtmauer_core::OrgId,
-    need: stadtmauer_core::Access,
-) -> Result<(), stadtmauer_core::DomainError> {
-    use stadtmauer_core::DomainError;
-    match scope.access(org) {
-        None => Err(DomainError::NotFound),
-        Some(a) if a < need || scope.read_only => Err(DomainError::Forbidden),
-        Some(_) => Ok(()),
-    }
-}
-
 /// Turns a store error into a page.
 pub(crate) fn fail(tr: Tr, e: stadtmauer_core::DomainError) -> Response {
     PageError::domain(tr, e).into_response()

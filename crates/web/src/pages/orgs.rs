@@ -157,7 +157,7 @@ fn contacts_partial(
         csrf: me.session.csrf_token.clone(),
         org_id: org,
         contacts,
-        can_write: me.scope.can(org, Access::Write) && !me.scope.read_only,
+        can_write: me.scope.may(org, Access::Write),
         errors,
         form,
     }
@@ -227,7 +227,7 @@ pub async fn show(
     )
     .render()
     .unwrap_or_default();
-    let can_write = me.scope.can(id, Access::Write) && !me.scope.read_only;
+    let can_write = me.scope.may(id, Access::Write);
     let can_delete = !org.is_office
         && match org.verbund_id {
             Some(v) => me.scope.manages_verbund(v),
@@ -257,7 +257,7 @@ pub async fn edit_form(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
-    if !me.scope.can(o.id, Access::Write) || me.scope.read_only {
+    if !me.scope.may(o.id, Access::Write) {
         return fail(tr, DomainError::Forbidden);
     }
     let num = |n: Option<i64>| n.map(|n| n.to_string());

@@ -102,7 +102,7 @@ pub async fn list(
     render(MeasuresPage {
         c: Chrome::new(tr, &me, tr.s("sec.m.title"), "organisations").with_flash(q.msg.as_deref()),
         org: o,
-        can_write: !me.scope.read_only && me.scope.can(org, Access::Write),
+        can_write: me.scope.may(org, Access::Write),
         rows,
         statuses: MeasureStatus::ALL
             .iter()
@@ -124,7 +124,7 @@ pub async fn derive(
         return unavailable(tr);
     };
     let org = OrgId(id);
-    if let Err(e) = super::may_write(&me.scope, org, Access::Write) {
+    if let Err(e) = me.scope.require(org, Access::Write) {
         return fail(tr, e);
     }
     let load = async {

@@ -137,7 +137,7 @@ pub async fn show(
     let page = QuestionnairePage {
         c: Chrome::new(tr, &me, tr.s("sec.q.title"), "organisations").with_flash(q.msg.as_deref()),
         org: l.org,
-        can_write: !me.scope.read_only && me.scope.can(org, Access::WriteTechnical),
+        can_write: me.scope.may(org, Access::WriteTechnical),
         index,
         percent,
         requirement_id: req.map(|r| r.id.clone()).unwrap_or_default(),
@@ -191,7 +191,7 @@ pub async fn reply(
     Form(f): Form<ReplyForm>,
 ) -> Response {
     let org = OrgId(id);
-    if let Err(e) = super::may_write(&me.scope, org, Access::WriteTechnical) {
+    if let Err(e) = me.scope.require(org, Access::WriteTechnical) {
         return fail(tr, e);
     }
     let l = match load(&state, &me, org).await {

@@ -432,7 +432,7 @@ pub async fn town(
             review: review.contains(t.req.id.as_str()),
         })
         .collect();
-    let can_write = !me.scope.read_only && me.scope.can(org_id, Access::Write);
+    let can_write = me.scope.may(org_id, Access::Write);
     let verbund_target = l.target.verbund;
     let mut target_opts = vec![Opt {
         value: String::new(),
@@ -477,7 +477,7 @@ pub async fn town(
         effective_target: l.set.label(tr),
         target_opts,
         can_write,
-        can_answer: !me.scope.read_only && me.scope.can(org_id, Access::WriteTechnical),
+        can_answer: me.scope.may(org_id, Access::WriteTechnical),
         overall: sc.overall,
         overall_pct: pct(&sc.overall),
         overall_value: pct_value(&sc.overall),
@@ -586,7 +586,7 @@ pub async fn finish(
         return unavailable(tr);
     };
     let org = OrgId(id);
-    if !me.scope.can(org, Access::Write) || me.scope.read_only {
+    if !me.scope.may(org, Access::Write) {
         return fail(
             tr,
             if me.scope.access(org).is_none() {
@@ -787,7 +787,7 @@ async fn assess_page(
         guidance: r.guidance.as_deref().map(paragraphs).unwrap_or_default(),
         sec_level: sec_level_label(tr, r.sec_level),
         in_list: mine.is_some(),
-        can_write: !me.scope.read_only && me.scope.can(org_id, Access::WriteTechnical),
+        can_write: me.scope.may(org_id, Access::WriteTechnical),
         forms,
         has_errors,
         statuses: Status::ALL
@@ -917,7 +917,7 @@ pub async fn save_answer(
     Form(f): Form<AnswerFormInput>,
 ) -> Response {
     let org = OrgId(id);
-    if let Err(e) = super::may_write(&me.scope, org, Access::WriteTechnical) {
+    if let Err(e) = me.scope.require(org, Access::WriteTechnical) {
         return fail(tr, e);
     }
     let Some(lib) = library() else {
@@ -1016,7 +1016,7 @@ pub async fn upload_evidence(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let org = OrgId(id);
-    if let Err(e) = super::may_write(&me.scope, org, Access::WriteTechnical) {
+    if let Err(e) = me.scope.require(org, Access::WriteTechnical) {
         return fail(tr, e);
     }
     let Some(lib) = library() else {

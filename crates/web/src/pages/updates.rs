@@ -718,7 +718,7 @@ async fn town_view(
         .collect();
     let lat = store.patch_latency(&me.scope, &[org_id]).await?;
     let days = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_else(|| "–".into());
-    let can_write = !me.scope.read_only && me.scope.can(org_id, Access::WriteTechnical);
+    let can_write = me.scope.may(org_id, Access::WriteTechnical);
     Ok(TownPage {
         c: Chrome::new(
             tr,
@@ -1010,7 +1010,7 @@ async fn verbund_view(
     }
     let lat = store.patch_latency(&me.scope, &ids).await?;
     let days = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or_else(|| "–".into());
-    let can_manage = !me.scope.read_only && me.scope.manages_verbund(v);
+    let can_manage = me.scope.manages_verbund(v);
     let cfg = match form {
         Some(f) => f,
         None if can_manage => store.notify_config(&me.scope, v).await.unwrap_or_default(),
@@ -1345,9 +1345,7 @@ pub async fn software_section(
                 version: s.version.unwrap_or_default(),
             })
             .collect(),
-        can_write: !me.scope.read_only
-            && !o.data.shared
-            && me.scope.can(o.organisation_id, Access::WriteTechnical),
+        can_write: !o.data.shared && me.scope.may(o.organisation_id, Access::WriteTechnical),
     })
 }
 

@@ -623,7 +623,7 @@ async fn transfer_page(
     let page = TransferPage {
         c: Chrome::new(tr, me, tr.s("sec.x.title"), "organisations").with_flash(msg),
         org: o,
-        can_import: !me.scope.read_only && me.scope.can(org, Access::WriteTechnical),
+        can_import: me.scope.may(org, Access::WriteTechnical),
         error,
     };
     match status {
@@ -675,7 +675,7 @@ pub async fn results_import(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let org = OrgId(id);
-    if let Err(e) = crate::pages::may_write(&me.scope, org, Access::WriteTechnical) {
+    if let Err(e) = me.scope.require(org, Access::WriteTechnical) {
         return fail(tr, e);
     }
     let Some(lib) = library() else {
@@ -823,7 +823,7 @@ pub async fn assessment_xlsx_import(
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let org = OrgId(id);
-    if let Err(e) = crate::pages::may_write(&me.scope, org, Access::WriteTechnical) {
+    if let Err(e) = me.scope.require(org, Access::WriteTechnical) {
         return fail(tr, e);
     }
     let Some(lib) = library() else {

@@ -374,7 +374,7 @@ async fn verbund_page(
         verbund_name: verbund.name.clone(),
         target: target_name(tr, target, &imported),
         target_opts: target_options(tr, &imported, None, Some(target)),
-        can_manage: scope.manages_verbund(v) && !scope.read_only,
+        can_manage: scope.manages_verbund(v),
         goal: GOAL_PERCENT,
         goal_text: tr.f("sec.verbund.goal", &[("goal", &GOAL_PERCENT.to_string())]),
         practices,
@@ -510,7 +510,7 @@ pub async fn save_own(
     if let Err(e) = state.store.verbund(&me.scope, v).await {
         return fail(tr, e);
     }
-    if !me.scope.manages_verbund(v) || me.scope.read_only {
+    if !me.scope.manages_verbund(v) {
         return fail(tr, DomainError::Forbidden);
     }
     let edit =
@@ -594,7 +594,7 @@ pub async fn plan_shared(
     if let Err(e) = state.store.verbund(&me.scope, v).await {
         return fail(tr, e);
     }
-    if !me.scope.manages_verbund(v) || me.scope.read_only {
+    if !me.scope.manages_verbund(v) {
         return fail(tr, DomainError::Forbidden);
     }
     let (towns, office) = match members(&state, &me.scope, v).await {
