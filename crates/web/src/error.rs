@@ -9,9 +9,13 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use stadtmauer_core::DomainError;
 
-/// An error page in the user's language.
+/// An error page in the user's language. Handlers return `Result<_, PageError>` and use `?` on
+/// store calls: a `PageError` made from a [`DomainError`] does not know the language yet and is
+/// rendered on its way out by [`render_error_pages`], in the language the session layer put on the
+/// response.
+#[derive(Clone)]
 pub struct PageError {
-    tr: Tr,
+    tr: Option<Tr>,
     status: StatusCode,
     /// Field messages (i18n keys) of refused input, shown on the page.
     details: Vec<&'static str>,
@@ -22,13 +26,57 @@ pub struct PageError {
 impl PageError {
     pub fn status(tr: Tr, status: StatusCode) -> PageError {
         PageError {
-            tr,
+            tr: Some(tr),
             status,
             details: vec![],
             message: None,
         }
     }
     pub fn domain(tr: Tr, e: DomainError) -> PageError {
+        PageError {
+            tr: Some(tr),
+            ..PageError::from(e)
+        }
+    }
+    /// An error page with this status, in the request's language.
+    pub fn of(status: StatusCode) -> PageError {
+        PageError {
+            tr: None,
+            status,
+            details: vec![],
+            message: None,
+        }
+    }
+
+    fn render(self, tr: Tr) -> Response {
+        let key = match self.status.as_u16() {
+            401 => "err.page_401",
+            403 => "err.page_403",
+            404 => "err.page_404",
+            409 => "err.page_409",
+            413 => "err.page_413",
+            422 => "err.page_422",
+            503 => "err.page_503",
+            _ => "err.page_500",
+        };
+        let key = self.message.unwrap_or(key);
+        let page = ErrorPage {
+            c: Chrome::anonymous(tr, ""),
+            code: self.status.as_u16(),
+            message: key,
+            details: self.details,
+        };
+        let mut resp = match page.render() {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(_) => self.status.into_response(),
+        };
+        retry_after(&mut resp);
+        resp
+    }
+}
+
+impl From<DomainError> for PageError {
+    fn from(e: DomainError) -> PageError {
         let details = match &e {
             DomainError::Invalid(f) | DomainError::Conflict(f) => {
                 f.0.iter().map(|x| x.message).collect()
@@ -52,7 +100,7 @@ impl PageError {
             }
         };
         PageError {
-            tr,
+            tr: None,
             status,
             details,
             message,
@@ -62,30 +110,40 @@ impl PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let key = match self.status.as_u16() {
-            401 => "err.page_401",
-            403 => "err.page_403",
-            404 => "err.page_404",
-            409 => "err.page_409",
-            413 => "err.page_413",
-            422 => "err.page_422",
-            503 => "err.page_503",
-            _ => "err.page_500",
-        };
-        let key = self.message.unwrap_or(key);
-        let page = ErrorPage {
-            c: Chrome::anonymous(self.tr, ""),
-            code: self.status.as_u16(),
-            message: key,
-            details: self.details,
-        };
-        let mut resp = match page.render() {
-            Ok(html) => (self.status, Html(html)).into_response(),
-            Err(_) => self.status.into_response(),
-        };
-        retry_after(&mut resp);
-        resp
+        match self.tr {
+            Some(tr) => self.render(tr),
+            None => {
+                let mut resp = self.status.into_response();
+                resp.extensions_mut().insert(self);
+                resp
+            }
+        }
     }
+}
+
+/// Renders the error pages whose language was not known where they arose (see [`PageError`]),
+/// keeping the status and headers (cookies) of the response.
+pub async fn render_error_pages(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut resp = next.run(req).await;
+    let Some(e) = resp.extensions_mut().remove::<PageError>() else {
+        return resp;
+    };
+    let tr = resp
+        .extensions()
+        .get::<Tr>()
+        .copied()
+        .unwrap_or(Tr { lang: Lang::De });
+    let page = e.render(tr);
+    let (mut parts, _) = resp.into_parts();
+    let (page_parts, body) = page.into_parts();
+    for (name, value) in page_parts.headers.iter() {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    parts.status = page_parts.status;
+    Response::from_parts(parts, body)
 }
 
 /// A problem document (RFC 9457).
@@ -259,6 +317,39 @@ mod tests {
         let r = PageError::domain(de, DomainError::Unavailable(Unavailable::Busy)).into_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(body(r).await.contains("gerade durch eine andere Änderung"));
+    }
+
+    /// A handler uses `?`; the page comes out in the language the session layer set.
+    #[tokio::test]
+    async fn a_question_mark_error_is_rendered_in_the_requests_language() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        async fn handler() -> Result<Response, PageError> {
+            Err(DomainError::Forbidden)?
+        }
+        async fn english(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+            let mut resp = next.run(req).await;
+            resp.extensions_mut().insert(Tr { lang: Lang::En });
+            resp.headers_mut()
+                .insert(header::SET_COOKIE, HeaderValue::from_static("a=b"));
+            resp
+        }
+        let app = axum::Router::new()
+            .route("/", get(handler))
+            .layer(axum::middleware::from_fn(english))
+            .layer(axum::middleware::from_fn(render_error_pages));
+        let req = axum::http::Request::get("/")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = app.oneshot(req).await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(r.headers()[header::SET_COOKIE], "a=b");
+        assert!(r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let html = body(r).await;
+        assert!(html.contains("<html lang=\"en\">"), "{html}");
     }
 
     #[tokio::test]

@@ -92,20 +92,21 @@ impl AppState {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (app, _) = routes::build(state.clone());
-    app.layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        metrics::track,
-    ))
-    .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-    .layer(axum::middleware::from_fn_with_state(
-        state.config.max_body_bytes,
-        body_limit::explain_refusals,
-    ))
-    .layer(axum::middleware::from_fn(memory::trim_after_large_bodies))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        auth::security_headers,
-    ))
+    app.layer(axum::middleware::from_fn(error::render_error_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.max_body_bytes,
+            body_limit::explain_refusals,
+        ))
+        .layer(axum::middleware::from_fn(memory::trim_after_large_bodies))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::security_headers,
+        ))
 }
 
 /// Every route of the application: the tenant-isolation test walks them all.
