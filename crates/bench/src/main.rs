@@ -627,6 +627,9 @@ async fn login(server: &Server) -> anyhow::Result<Credentials> {
             ("csrf", csrf.as_str()),
             ("name", "bench"),
             ("read_only", "1"),
+            ("expires_in_days", "30"),
+            // A new token asks for the password again.
+            ("current_password", server.password.as_str()),
         ])
         .send()
         .await
