@@ -276,16 +276,26 @@ mod tests {
         let de = parse_catalog(DE);
         let root = env!("CARGO_MANIFEST_DIR");
         let mut sources = Vec::new();
-        for dir in ["templates", "src", "src/pages"] {
-            for e in std::fs::read_dir(format!("{root}/{dir}"))
-                .unwrap()
-                .flatten()
-            {
-                if e.path().is_file() {
+        // Every template and source file, in every folder (`templates/<area>/`,
+        // `src/features/<area>/…`).
+        let mut dirs = vec![
+            std::path::PathBuf::from(format!("{root}/templates")),
+            std::path::PathBuf::from(format!("{root}/src")),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                if e.path().is_dir() {
+                    dirs.push(e.path());
+                } else {
                     sources.push((e.path(), std::fs::read_to_string(e.path()).unwrap()));
                 }
             }
         }
+        assert!(
+            sources.len() > 90,
+            "found only {} template and source files",
+            sources.len()
+        );
         for domain in ["core", "inventory"] {
             // The crate's source files and those of its module folders (e.g. `import/xlsx.rs`).
             let mut dirs = vec![std::path::PathBuf::from(format!("{root}/../{domain}/src"))];

@@ -10,10 +10,10 @@ mod assets;
 pub mod auth;
 mod body_limit;
 pub mod error;
+mod features;
 pub mod i18n;
 pub mod memory;
 mod metrics;
-mod pages;
 mod routes;
 mod view;
 
@@ -28,7 +28,7 @@ pub use routes::RouteInfo;
 /// (`tests/xlsx_bounds.rs`) and the fuzz target `assessment_xlsx`.
 #[doc(hidden)]
 pub mod assessment_xlsx {
-    pub use crate::pages::security::transfer::xlsx::{
+    pub use crate::features::security::transfer::xlsx::{
         read_sheet, workbook, Refusal, SheetRow, HEADER, MAX_ROWS, MAX_TEXT_BYTES, MAX_UNPACKED,
         SHEET,
     };

@@ -1,7 +1,7 @@
 //! The route table. Routes are registered through [`Routes`], which records each method and
 //! path, so the tenant-isolation test walks every route without a list of its own to forget.
 
-use crate::{api, assets, auth, metrics, pages, AppState};
+use crate::{api, assets, auth, features, metrics, AppState};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::Router;
@@ -90,16 +90,18 @@ fn public_pages() -> Routes {
         .get("/healthz", metrics::healthz)
         .get("/metrics", metrics::metrics)
         .get("/assets/{file}", assets::serve)
-        .get("/login", pages::login::form)
-        .post("/login", pages::login::submit)
-        .get("/login/totp", pages::login::totp_form)
-        .post("/login/totp", pages::login::totp_submit)
-        .post("/logout", pages::login::logout)
-        .post("/language", pages::account::language)
+        .get("/login", features::platform::login::form)
+        .post("/login", features::platform::login::submit)
+        .get("/login/totp", features::platform::login::totp_form)
+        .post("/login/totp", features::platform::login::totp_submit)
+        .post("/logout", features::platform::login::logout)
+        .post("/language", features::platform::account::language)
 }
 
 fn pages() -> Routes {
-    use pages::*;
+    use features::inventory::import;
+    use features::platform::*;
+    use features::*;
     Routes::new(false, false)
         .get("/", dashboard::home)
         .get("/dashboard", dashboard::dashboard)
@@ -143,10 +145,10 @@ fn pages() -> Routes {
         .post("/account/tokens/{token_id}/revoke", account::revoke_token)
         .merge(inventory::routes())
         .merge(import::routes())
-        .merge(crate::pages::security::routes())
-        .merge(crate::pages::updates::routes())
-        .merge(crate::pages::continuity::routes())
-        .merge(crate::pages::council::routes())
+        .merge(crate::features::security::routes())
+        .merge(crate::features::updates::routes())
+        .merge(crate::features::continuity::routes())
+        .merge(crate::features::council::routes())
 }
 
 fn api_routes() -> Routes {
@@ -168,11 +170,11 @@ fn api_routes() -> Routes {
         .get("/api/v1/users", list_users)
         .get("/api/v1/users/{user_id}", get_user)
         .get("/api/v1/audit", list_audit)
-        .merge(crate::pages::inventory::api_routes())
-        .merge(crate::pages::security::api_routes())
-        .merge(crate::pages::updates::api_routes())
-        .merge(crate::pages::continuity::api_routes())
-        .merge(crate::pages::council::api_routes())
+        .merge(crate::features::inventory::api_routes())
+        .merge(crate::features::security::api_routes())
+        .merge(crate::features::updates::api_routes())
+        .merge(crate::features::continuity::api_routes())
+        .merge(crate::features::council::api_routes())
 }
 
 fn openapi_route() -> Routes {
@@ -199,7 +201,7 @@ pub(crate) fn build(state: AppState) -> (Router, Vec<RouteInfo>) {
     let app = Router::new()
         .merge(api)
         .merge(html)
-        .fallback(pages::not_found)
+        .fallback(features::not_found)
         .with_state(state);
     (app, table)
 }

@@ -98,7 +98,7 @@ pub struct ErrorPage {
 }
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "platform/login.html")]
 pub struct LoginPage {
     pub c: Chrome,
     pub email: String,
@@ -107,7 +107,7 @@ pub struct LoginPage {
 }
 
 #[derive(Template)]
-#[template(path = "login_totp.html")]
+#[template(path = "platform/login_totp.html")]
 pub struct TotpLoginPage {
     pub c: Chrome,
     pub failed: bool,
@@ -124,7 +124,7 @@ pub struct VerbundBlock {
 }
 
 #[derive(Template)]
-#[template(path = "dashboard.html")]
+#[template(path = "platform/dashboard.html")]
 pub struct DashboardPage {
     pub c: Chrome,
     pub blocks: Vec<VerbundBlock>,
@@ -134,7 +134,7 @@ pub struct DashboardPage {
 }
 
 #[derive(Template)]
-#[template(path = "verbuende.html")]
+#[template(path = "platform/verbuende.html")]
 pub struct VerbuendePage {
     pub c: Chrome,
     pub verbuende: Vec<Verbund>,
@@ -144,14 +144,14 @@ pub struct VerbuendePage {
 }
 
 #[derive(Template)]
-#[template(path = "verbund.html")]
+#[template(path = "platform/verbund.html")]
 pub struct VerbundPage {
     pub c: Chrome,
     pub block: VerbundBlock,
 }
 
 #[derive(Template)]
-#[template(path = "orgs.html")]
+#[template(path = "platform/orgs.html")]
 pub struct OrgsPage {
     pub c: Chrome,
     pub orgs: Vec<(Organisation, Option<String>)>,
@@ -159,7 +159,7 @@ pub struct OrgsPage {
 }
 
 #[derive(Template)]
-#[template(path = "org.html")]
+#[template(path = "platform/org.html")]
 pub struct OrgPage {
     pub c: Chrome,
     pub org: Organisation,
@@ -174,7 +174,7 @@ pub struct OrgPage {
 }
 
 #[derive(Template)]
-#[template(path = "contacts_partial.html")]
+#[template(path = "platform/contacts_partial.html")]
 pub struct ContactsPartial {
     pub tr: Tr,
     pub csrf: String,
@@ -192,7 +192,7 @@ impl ContactsPartial {
 }
 
 #[derive(Template)]
-#[template(path = "org_form.html")]
+#[template(path = "platform/org_form.html")]
 pub struct OrgFormPage {
     pub c: Chrome,
     /// `None` when creating.
@@ -213,7 +213,7 @@ impl OrgFormPage {
 }
 
 #[derive(Template)]
-#[template(path = "org_delete.html")]
+#[template(path = "platform/org_delete.html")]
 pub struct OrgDeletePage {
     pub c: Chrome,
     pub org: Organisation,
@@ -221,7 +221,7 @@ pub struct OrgDeletePage {
 }
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "platform/users.html")]
 pub struct UsersPage {
     pub c: Chrome,
     pub users: Vec<UserWithRoles>,
@@ -235,7 +235,7 @@ pub struct OrgChoice {
 }
 
 #[derive(Template)]
-#[template(path = "user_new.html")]
+#[template(path = "platform/user_new.html")]
 pub struct UserNewPage {
     pub c: Chrome,
     pub form: UserNewForm,
@@ -274,7 +274,7 @@ fn tr_static(tr: Tr, key: &'static str) -> &'static str {
 }
 
 #[derive(Template)]
-#[template(path = "user.html")]
+#[template(path = "platform/user.html")]
 pub struct UserPage {
     pub c: Chrome,
     pub u: UserWithRoles,
@@ -290,7 +290,7 @@ impl UserPage {
 }
 
 #[derive(Template)]
-#[template(path = "secret_shown.html")]
+#[template(path = "platform/secret_shown.html")]
 pub struct SecretShownPage {
     pub c: Chrome,
     /// i18n key of the heading.
@@ -436,7 +436,7 @@ impl AuditRow {
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "platform/audit.html")]
 pub struct AuditPage {
     pub c: Chrome,
     pub rows: Vec<AuditRow>,
@@ -453,7 +453,7 @@ impl AuditPage {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "platform/account.html")]
 pub struct AccountPage {
     pub c: Chrome,
     pub user: User,
@@ -462,7 +462,7 @@ pub struct AccountPage {
 }
 
 #[derive(Template)]
-#[template(path = "totp_enrol.html")]
+#[template(path = "platform/totp_enrol.html")]
 pub struct TotpEnrolPage {
     pub c: Chrome,
     pub secret: String,
