@@ -208,16 +208,6 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Password rules: long rather than complicated (BSI ORP.4.A23, NIST SP 800-63B).
-pub fn check_new_password(errors: &mut FieldErrors, field: &'static str, password: &str) {
-    let n = password.chars().count();
-    if n < 12 {
-        errors.add(field, "err.password_short");
-    } else if n > 256 {
-        errors.add(field, "err.too_long");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
