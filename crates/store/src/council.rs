@@ -395,7 +395,8 @@ impl Store {
     }
 
     /// The facts of a town's council report. Needs `Reports`. Figures of other areas are taken
-    /// from their public methods; what they cannot give stays `None` ("nicht erfasst").
+    /// from their public methods; what was not recorded stays `None` ("nicht erfasst"), and a
+    /// failure to read them is an error, never "nicht erfasst" in a report to the council.
     pub async fn council_facts(&self, scope: &Scope, org: OrgId) -> Result<TownFacts> {
         scope.require(org, Access::Reports)?;
         // Aggregates of the Informationsverbund are part of the report; a council member
@@ -407,44 +408,32 @@ impl Store {
         };
         let o = self.organisation(&reader, org).await?;
         let programme = self.council_programme(scope, org).await?;
-        let hosting = self
-            .hosting_share(&reader, org)
-            .await
-            .ok()
-            .map(|h| Hosting {
-                self_hosted: h.self_hosted.0,
-                provider: h.provider.0,
-                saas: h.saas.0,
-                unknown: h.unknown.0,
-            });
+        let hosting = Some(self.hosting_share(&reader, org).await?).map(|h| Hosting {
+            self_hosted: h.self_hosted.0,
+            provider: h.provider.0,
+            saas: h.saas.0,
+            unknown: h.unknown.0,
+        });
         let mut providers = Vec::new();
         if let Some(v) = o.verbund_id {
-            if let Ok(impacts) = self.provider_concentration(&reader, v).await {
-                for p in impacts {
-                    let n = p
-                        .processes
-                        .iter()
-                        .filter(|e| e.0.organisation_id == org)
-                        .count();
-                    if n > 0 {
-                        providers.push(ProviderUse {
-                            name: p.provider.name.clone(),
-                            shared: p.shared,
-                            processes: n,
-                        });
-                    }
+            for p in self.provider_concentration(&reader, v).await? {
+                let n = p
+                    .processes
+                    .iter()
+                    .filter(|e| e.0.organisation_id == org)
+                    .count();
+                if n > 0 {
+                    providers.push(ProviderUse {
+                        name: p.provider.name.clone(),
+                        shared: p.shared,
+                        processes: n,
+                    });
                 }
             }
         }
-        let latest = self
-            .latest_snapshots(scope, &[org])
-            .await
-            .ok()
-            .and_then(|mut v| v.pop());
+        let latest = self.latest_snapshots(&reader, &[org]).await?.pop();
         let imported_title = match latest.as_ref().map(|s| s.target) {
-            Some(t @ crate::security::Target::Imported(_)) => {
-                self.target_title(t).await.ok().flatten()
-            }
+            Some(t @ crate::security::Target::Imported(_)) => self.target_title(t).await?,
             _ => None,
         };
         let protection = latest.map(|s| ProtectionFigure {
@@ -457,15 +446,10 @@ impl Store {
                 .percent(),
             taken_on: s.snapshot.taken_on,
         });
-        let updates = match self.findings(scope, org, false).await {
-            Ok(open)
-                if !self
-                    .installations(&reader, org)
-                    .await
-                    .unwrap_or_default()
-                    .is_empty() =>
-            {
-                let latency = self.patch_latency(scope, &[org]).await.unwrap_or_default();
+        let open = self.findings(scope, org, false).await?;
+        let updates = match open {
+            open if !self.installations(&reader, org).await?.is_empty() => {
+                let latency = self.patch_latency(scope, &[org]).await?;
                 Some(UpdateFigure {
                     open: open.len(),
                     unsupported: open.iter().filter(|f| f.kind == "unsupported").count(),

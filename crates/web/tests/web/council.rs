@@ -320,3 +320,28 @@ async fn continuity_figures_reach_the_report() {
         );
     }
 }
+
+/// A database fault while the report's facts are gathered is an error, never "nicht erfasst" in a
+/// report to the council (the facts used to swallow seven store errors).
+#[tokio::test]
+async fn a_store_fault_is_an_error_not_nicht_erfasst() {
+    let app = spawn_app().await;
+    let sys = app.system().await;
+    let a = app.org_id(TOWN_A).await;
+    assert!(app.store.council_facts(&sys, a).await.is_ok());
+    // The update watch's findings cannot be read any more.
+    sqlx::query("ALTER TABLE upd_finding RENAME TO upd_finding_gone")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        app.store.council_facts(&sys, a).await.is_err(),
+        "the report must not read as if nothing were recorded"
+    );
+    let mut c = app.session_for(COORD_A).await;
+    let r = c
+        .get(&format!("/organisations/{a}/council/report.html"))
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    assert!(!r.body.contains("nicht erfasst"));
+}
