@@ -130,7 +130,8 @@ pub struct DashboardPage {
     pub blocks: Vec<VerbundBlock>,
     pub org_count: usize,
     pub rows: Vec<AuditRow>,
-    pub security_html: String,
+    /// The security card, rendered (and cached) by `dashboard::security_card`.
+    pub security_html: Arc<str>,
 }
 
 #[derive(Template)]

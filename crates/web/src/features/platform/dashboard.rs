@@ -2,7 +2,7 @@
 
 use crate::auth::CurrentUser;
 use crate::features::{done, fail, render, render_status, FlashQuery};
-use crate::i18n::Tr;
+use crate::i18n::{Lang, Tr};
 use crate::view::{
     AuditRow, Chrome, DashboardPage, Detail, VerbuendePage, VerbundBlock, VerbundPage,
 };
@@ -13,10 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use stadtmauer_core::org::{OrgKind, OrganisationInput, Verbund};
 use stadtmauer_core::validate::FieldErrors;
-use stadtmauer_core::{Access, DomainError, OrgId, VerbundId};
+use stadtmauer_core::{Access, DomainError, OrgId, Scope, UserId, VerbundId};
 use stadtmauer_store::audit::AuditFilter;
 use stadtmauer_store::orgs::OrgSummary;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 pub async fn home(me: Option<CurrentUser>) -> Response {
     Redirect::to(if me.is_some() { "/dashboard" } else { "/login" }).into_response()
@@ -73,6 +74,70 @@ async fn rows_named(
             })
         })
         .collect())
+}
+
+/// The security card of the dashboard as last rendered for a user and language, and what it was
+/// computed from.
+struct Card {
+    /// The application it was rendered by: tests run several, each on its own database, in one
+    /// process. A `Weak` keeps the address from being reused while the card exists.
+    app: Weak<crate::WebConfig>,
+    scope: Scope,
+    audit_seq: i64,
+    /// UTC day number: the card counts measures overdue today.
+    day: i64,
+    html: Arc<str>,
+}
+
+/// Users whose card is kept; past that the cache starts over (it only ever saves work).
+const CARDS_KEPT: usize = 10_000;
+
+type Cards = HashMap<(usize, UserId, Lang), Card>;
+
+fn cards() -> &'static Mutex<Cards> {
+    static CARDS: OnceLock<Mutex<Cards>> = OnceLock::new();
+    CARDS.get_or_init(Default::default)
+}
+
+/// The security card (each town's level and overdue measures). It takes four queries and parses
+/// every town's latest snapshot — more than the rest of the dashboard together, which is cached —
+/// and its content changes only with a write (the audit sequence number read with the session,
+/// exact across processes like the store's cache), with the user's scope, or at midnight. So it
+/// is rendered once per user, language, scope, sequence number and day.
+async fn security_card(state: &AppState, me: &CurrentUser, tr: Tr) -> Arc<str> {
+    let app = Arc::as_ptr(&state.config);
+    let key = (app as usize, me.user.id, tr.lang);
+    let day = stadtmauer_core::now().div_euclid(86_400);
+    if let Some(card) = cards().lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if std::ptr::eq(card.app.as_ptr(), app)
+            && card.audit_seq == me.audit_seq
+            && card.day == day
+            && card.scope == me.scope
+        {
+            return card.html.clone();
+        }
+    }
+    let html: Arc<str> = crate::features::security::town::dashboard_card(state, me, tr)
+        .await
+        .into();
+    if !html.is_empty() {
+        // An empty card may be a failed query: not kept, so the next request tries again.
+        let mut cards = cards().lock().unwrap_or_else(|e| e.into_inner());
+        if cards.len() >= CARDS_KEPT {
+            cards.clear();
+        }
+        cards.insert(
+            key,
+            Card {
+                app: Arc::downgrade(&state.config),
+                scope: me.scope.clone(),
+                audit_seq: me.audit_seq,
+                day,
+                html: html.clone(),
+            },
+        );
+    }
+    html
 }
 
 pub async fn dashboard(
@@ -148,7 +213,7 @@ pub async fn dashboard(
         blocks,
         org_count,
         rows,
-        security_html: crate::features::security::town::dashboard_card(&state, &me, tr).await,
+        security_html: security_card(&state, &me, tr).await,
     })
 }
 
