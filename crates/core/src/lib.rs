@@ -8,6 +8,7 @@ pub mod audit;
 pub mod credentials;
 pub mod error;
 pub mod ids;
+pub mod markup;
 pub mod org;
 pub mod scope;
 pub mod user;

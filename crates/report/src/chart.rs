@@ -2,12 +2,7 @@
 
 use crate::de_int;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use stadtmauer_core::markup::escape as esc;
 
 /// A horizontal bar chart; values below zero count as zero.
 pub fn bars(items: &[(&str, i64)]) -> String {

@@ -46,13 +46,7 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+use stadtmauer_core::markup::escape as esc;
 
 /// A self-contained HTML document (no scripts, no inline styles; charts as inline SVG).
 pub fn html(r: &Report) -> String {

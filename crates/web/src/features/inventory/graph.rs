@@ -7,21 +7,7 @@ use stadtmauer_inventory::model::Protection;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
+use stadtmauer_core::markup::escape as xml;
 
 fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() > max {
@@ -530,7 +516,7 @@ mod tests {
     fn xml_escapes_markup() {
         assert_eq!(
             xml("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
     }
 }
