@@ -16,6 +16,7 @@ pub mod profile;
 pub mod results;
 pub mod search;
 pub mod shipped;
+pub mod target;
 pub mod versions;
 
 pub use catalog::{Catalog, ModalVerb, Requirement, SecLevel};
