@@ -330,8 +330,9 @@ impl Store {
     }
 
     /// What would go with the organisation if it were deleted.
+    /// What deleting the organisation would take with it: for those who may delete it only.
     pub async fn org_dependents(&self, scope: &Scope, id: OrgId) -> Result<Dependents> {
-        self.organisation(scope, id).await?;
+        may_delete(scope, &self.organisation(scope, id).await?)?;
         let count = |table: &'static str| {
             let pool = &self.pool;
             async move {
@@ -357,13 +358,7 @@ impl Store {
     /// deleted this way; the audit log keeps the record.
     pub async fn delete_organisation(&self, scope: &Scope, id: OrgId) -> Result<()> {
         let before = self.organisation(scope, id).await?;
-        let allowed = match before.verbund_id {
-            Some(v) => scope.manages_verbund(v),
-            None => scope.admin && !scope.read_only,
-        };
-        if !allowed {
-            return Err(DomainError::Forbidden);
-        }
+        may_delete(scope, &before)?;
         if before.is_office {
             return Err(DomainError::field(
                 "organisation",
@@ -529,4 +524,17 @@ async fn insert_org(
     )
     .await?;
     Ok(OrgId(id))
+}
+
+/// Who may delete an organisation: who manages its Verbund; for a town without one, administrators.
+fn may_delete(scope: &Scope, org: &Organisation) -> Result<()> {
+    let allowed = match org.verbund_id {
+        Some(v) => scope.manages_verbund(v),
+        None => scope.admin && !scope.read_only,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden)
+    }
 }

@@ -115,3 +115,140 @@ pub async fn fresh_store() -> (Store, TestDb) {
         .unwrap_or_else(|e| panic!("cannot migrate test database: {e}"));
     (store, db)
 }
+
+/// The first column of every row a query returns, as text (ids and keys for tests to aim at).
+pub async fn column(store: &Store, sql: &str) -> Vec<String> {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_all(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|r| match r.try_get::<i64, _>(0) {
+            Ok(i) => i.to_string(),
+            Err(_) => r.try_get::<String, _>(0).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Every stored row that belongs to these organisations or Verbünde (their records, objects,
+/// links, software, members' accounts and tokens, the Verbünde's shared data), one string per
+/// row and table: what the tenant-isolation test compares before and after an attack.
+pub async fn tenant_rows(
+    store: &Store,
+    orgs: &[i64],
+    verbuende: &[i64],
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    use sqlx::{Column, Row};
+    let list = |xs: &[i64]| {
+        let s: Vec<String> = xs.iter().map(i64::to_string).collect();
+        if s.is_empty() {
+            "-1".to_string()
+        } else {
+            s.join(",")
+        }
+    };
+    let (o, v) = (list(orgs), list(verbuende));
+    let objects = format!("(SELECT id FROM inv_object WHERE organisation_id IN ({o}))");
+    let users = format!("(SELECT user_id FROM membership WHERE organisation_id IN ({o}))");
+    let mut queries: Vec<(String, String)> = vec![
+        (
+            "organisation".into(),
+            format!("id IN ({o}) OR verbund_id IN ({v})"),
+        ),
+        (
+            "inv_link".into(),
+            format!("from_id IN {objects} OR to_id IN {objects}"),
+        ),
+        ("inv_software".into(), format!("object_id IN {objects}")),
+        (
+            "inv_provider_use".into(),
+            format!("process_id IN {objects} OR provider_id IN {objects}"),
+        ),
+        ("app_user".into(), format!("id IN {users}")),
+        ("verbund".into(), format!("id IN ({v})")),
+    ];
+    for t in [
+        "contact",
+        "membership",
+        "inv_object",
+        "sec_org_target",
+        "sec_answer",
+        "sec_evidence_file",
+        "sec_snapshot",
+        "sec_measure",
+        "sec_measure_town",
+        "upd_finding",
+        "bcm_bia",
+        "bcm_backup",
+        "bcm_town",
+        "bcm_export",
+        "bcm_exercise",
+        "bcm_measure",
+        "cnc_profile",
+        "cnc_year",
+        "cnc_event",
+        "cnc_finding",
+    ] {
+        queries.push((t.into(), format!("organisation_id IN ({o})")));
+    }
+    for t in [
+        "sec_verbund_target",
+        "sec_own_requirement",
+        "upd_notify",
+        "upd_alias",
+        "sec_catalog",
+    ] {
+        queries.push((t.into(), format!("verbund_id IN ({v})")));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    let run = |table: String, sql: String| async move {
+        let rows = sqlx::query(&sql)
+            .fetch_all(store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        let name = r.columns()[i].name().to_string();
+                        let value = if let Ok(x) = r.try_get::<Option<i64>, _>(i) {
+                            format!("{x:?}")
+                        } else if let Ok(x) = r.try_get::<Option<String>, _>(i) {
+                            format!("{x:?}")
+                        } else if let Ok(x) = r.try_get::<Option<f64>, _>(i) {
+                            format!("{x:?}")
+                        } else if let Ok(x) = r.try_get::<Option<Vec<u8>>, _>(i) {
+                            format!("{x:?}")
+                        } else if let Ok(x) = r.try_get::<Option<bool>, _>(i) {
+                            format!("{x:?}")
+                        } else {
+                            "?".to_string()
+                        };
+                        format!("{name}={value}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        lines.sort();
+        (table, lines)
+    };
+    for (t, w) in queries {
+        let sql = format!("SELECT * FROM {t} WHERE {w}");
+        let (t, lines) = run(t, sql).await;
+        out.insert(t, lines);
+    }
+    // Tokens: their use stamps `last_used_at`, which is not a change of the victim's data.
+    let (t, lines) = run(
+        "api_token".into(),
+        format!(
+            "SELECT id, user_id, name, read_only, expires_at, revoked_at FROM api_token \
+             WHERE user_id IN {users}"
+        ),
+    )
+    .await;
+    out.insert(t, lines);
+    out
+}

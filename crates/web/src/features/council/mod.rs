@@ -922,14 +922,10 @@ async fn after_write(
 }
 
 /// Refuses early (404/403) before validating, so another town's id never reveals anything.
+/// The access rule for council writes: unseen towns are "not found", seen ones without the
+/// right (readers, auditors, IT staff) "forbidden".
 fn guard(me: &CurrentUser, org: OrgId) -> Result<(), DomainError> {
-    if !me.scope.can(org, Access::Read) {
-        return Err(DomainError::NotFound);
-    }
-    if !me.scope.may(org, Access::Write) {
-        return Err(DomainError::Forbidden);
-    }
-    Ok(())
+    me.scope.require(org, Access::Write)
 }
 
 pub async fn save_profile(

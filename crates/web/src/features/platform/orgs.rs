@@ -284,15 +284,14 @@ pub async fn update(
     Form(f): Form<OrganisationInput>,
 ) -> Response {
     let id = OrgId(id);
+    // The role first: input is judged only for someone who may change it (and invalid input
+    // must not reveal whether the id exists elsewhere).
+    if let Err(e) = me.scope.require(id, Access::Write) {
+        return fail(tr, e);
+    }
     let result = match f.validate() {
         Ok(data) => state.store.update_organisation(&me.scope, id, &data).await,
-        Err(e) => {
-            // Invalid input must not reveal whether the id exists elsewhere.
-            if state.store.organisation(&me.scope, id).await.is_err() {
-                return fail(tr, DomainError::NotFound);
-            }
-            Err(e)
-        }
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => done(&format!("/organisations/{id}"), "msg.saved"),
@@ -426,8 +425,8 @@ pub async fn add_contact(
     Form(f): Form<ContactInput>,
 ) -> Response {
     let org = OrgId(id);
-    if me.scope.access(org).is_none() {
-        return fail(tr, DomainError::NotFound);
+    if let Err(e) = me.scope.require(org, Access::Write) {
+        return fail(tr, e);
     }
     let result = match f.validate() {
         Ok(data) => state

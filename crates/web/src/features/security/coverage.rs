@@ -119,9 +119,8 @@ pub async fn page(
     let scope = &me.scope;
     let load = async {
         let o = state.store.organisation(scope, org).await?;
-        if !scope.can(org, Access::Read) {
-            return Err(DomainError::NotFound);
-        }
+        // Seen but beyond the role (a reader): forbidden, as everywhere.
+        scope.require(org, Access::Read)?;
         let set = TargetReqs::load(&state, scope, org).await?;
         let objects = state.store.objects(scope, org, None, false).await?;
         let answers: Vec<Answer> = state

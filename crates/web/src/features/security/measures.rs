@@ -217,8 +217,9 @@ pub async fn set_status(
     Form(f): Form<StatusForm>,
 ) -> Response {
     let org = OrgId(id);
-    if me.scope.access(org).is_none() {
-        return fail(tr, DomainError::NotFound);
+    // The role first: a reader gets 403, not field errors.
+    if let Err(e) = me.scope.require(org, Access::WriteTechnical) {
+        return fail(tr, e);
     }
     let (Some(mid), Some(status)) = (
         f.measure_id,

@@ -562,6 +562,10 @@ pub async fn set_target(
     Form(f): Form<TargetForm>,
 ) -> Response {
     let org = OrgId(id);
+    // The role first: input is judged only for someone who may change it.
+    if let Err(e) = me.scope.require(org, Access::Write) {
+        return fail(tr, e);
+    }
     let t = match f.target.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => match Target::parse(s) {

@@ -436,8 +436,8 @@ pub async fn results_export(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
-    if !me.scope.can(o.id, Access::Read) {
-        return fail(tr, DomainError::NotFound);
+    if let Err(e) = me.scope.require(o.id, Access::Read) {
+        return fail(tr, e);
     }
     let a = match assessment_of(&state, &me.scope, &o).await {
         Ok(a) => a,
@@ -616,8 +616,8 @@ async fn transfer_page(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
-    if !me.scope.can(org, Access::Read) {
-        return fail(tr, DomainError::NotFound);
+    if let Err(e) = me.scope.require(org, Access::Read) {
+        return fail(tr, e);
     }
     let status = error.as_ref().map(|e| e.status);
     let page = TransferPage {
@@ -748,8 +748,8 @@ pub async fn assessment_xlsx_export(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
-    if !me.scope.can(o.id, Access::Read) {
-        return fail(tr, DomainError::NotFound);
+    if let Err(e) = me.scope.require(o.id, Access::Read) {
+        return fail(tr, e);
     }
     let objects = match state.store.objects(&me.scope, o.id, None, false).await {
         Ok(x) => x,

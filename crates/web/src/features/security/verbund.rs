@@ -464,10 +464,14 @@ pub async fn set_verbund_target(
     Form(f): Form<TargetForm>,
 ) -> Response {
     let v = VerbundId(id);
+    // Existence and the right to manage first: input is judged only for someone who may change it.
+    if let Err(e) = state.store.verbund(&me.scope, v).await {
+        return fail(tr, e);
+    }
+    if !me.scope.manages_verbund(v) {
+        return fail(tr, DomainError::Forbidden);
+    }
     let Some(t) = f.target.as_deref().and_then(Target::parse) else {
-        if let Err(e) = state.store.verbund(&me.scope, v).await {
-            return fail(tr, e);
-        }
         return fail(tr, DomainError::field("target", "err.choose_one"));
     };
     match state.store.set_verbund_target(&me.scope, v, t).await {
