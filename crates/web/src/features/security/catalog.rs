@@ -98,6 +98,15 @@ impl Library {
         }
     }
     /// Finds a requirement in any browsable catalog (Kernel first).
+    /// The shipped catalogs as the target rule needs them.
+    pub fn targets(&self) -> stadtmauer_catalog::target::ShippedTargets<'_> {
+        stadtmauer_catalog::target::ShippedTargets {
+            shipped: &self.shipped,
+            basis: &self.basis,
+            gspp: &self.gspp,
+        }
+    }
+
     pub fn find(&self, id: &str) -> Option<(Which, &Requirement)> {
         Which::ALL
             .iter()

@@ -26,15 +26,14 @@ use stadtmauer_assessment::evidence::{Evidence, EvidencePolicy};
 use stadtmauer_assessment::score::{evaluate, score, RequirementState, StatusCounts};
 use stadtmauer_assessment::snapshot::Snapshot;
 use stadtmauer_assessment::{Answer, Date, RequirementRef, SecLevel as ASecLevel, Status};
-use stadtmauer_catalog::applicability::{concern, concerns, level_applies, Concern};
 use stadtmauer_catalog::catalog::Requirement;
 use stadtmauer_catalog::own::OwnRequirement;
-use stadtmauer_catalog::Catalog;
+use stadtmauer_catalog::target::{ImportedLayer, TargetSet};
 use stadtmauer_catalog::SecLevel;
 use stadtmauer_core::org::Organisation;
 use stadtmauer_core::validate::FieldErrors;
 use stadtmauer_core::{Access, DomainError, ObjectId, OrgId, Scope, VerbundId};
-use stadtmauer_inventory::model::{Level, Object};
+use stadtmauer_inventory::model::Object;
 use stadtmauer_store::security::{StoredAnswer, Target, TownTarget};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -50,11 +49,7 @@ pub fn today() -> Date {
 // The town's requirement list
 // ---------------------------------------------------------------------------------------------
 
-/// A requirement a town must meet, with the objects it concerns (empty: the town as a whole).
-pub struct TownReq<'a> {
-    pub req: &'a Requirement,
-    pub objects: Vec<(ObjectId, String)>,
-}
+pub use stadtmauer_catalog::target::TownReq;
 
 fn a_level(l: Option<SecLevel>) -> ASecLevel {
     match l {
@@ -73,35 +68,36 @@ pub fn rref(r: &Requirement) -> RequirementRef {
     }
 }
 
-/// What a town's target consists of beyond the shipped catalogs, loaded per request: the
-/// imported catalogs or profiles among its target layers, and its Verbund's own requirements.
-pub struct TargetReqs {
-    /// The town's targets as stored.
-    pub target: TownTarget,
-    /// The Verbund's target, then the town's own on top (see [`TownTarget::layers`]).
-    pub layers: Vec<Target>,
-    /// `(sec_catalog id, "title version", requirement set)` of every imported layer.
-    imported: Vec<(i64, String, Catalog)>,
-    /// The Verbund's own requirements, as requirements.
-    pub own: Vec<Requirement>,
+/// What a town's target consists of beyond the shipped catalogs, loaded per request; the rule
+/// (which requirements apply) is [`stadtmauer_catalog::target::TargetSet`], this adds loading and
+/// the words.
+pub struct TargetReqs(pub TargetSet);
+
+impl std::ops::Deref for TargetReqs {
+    type Target = TargetSet;
+    fn deref(&self) -> &TargetSet {
+        &self.0
+    }
 }
 
 impl TargetReqs {
-    /// The town's targets and what they consist of.
+    /// The town's targets and what they consist of (imported layers the town may not see, or
+    /// that were removed, are left out).
     pub async fn load(
         state: &AppState,
         scope: &Scope,
         org: OrgId,
     ) -> Result<TargetReqs, DomainError> {
         let target = state.store.town_target(scope, org).await?;
-        let layers = target.layers();
         let mut imported = Vec::new();
-        for t in &layers {
+        for t in &target.layers() {
             if let Target::Imported(id) = t {
                 match state.store.imported_catalog(scope, *id).await {
-                    Ok((meta, cat)) => {
-                        imported.push((*id, format!("{} {}", meta.title, meta.version), cat))
-                    }
+                    Ok((meta, catalog)) => imported.push(ImportedLayer {
+                        id: *id,
+                        name: format!("{} {}", meta.title, meta.version),
+                        catalog,
+                    }),
                     Err(DomainError::NotFound) => {}
                     Err(e) => return Err(e),
                 }
@@ -114,32 +110,20 @@ impl TargetReqs {
             .iter()
             .map(OwnRequirement::to_requirement)
             .collect();
-        Ok(TargetReqs {
-            target,
-            layers,
-            imported,
-            own,
-        })
+        Ok(TargetReqs(TargetSet::new(target, imported, own)))
     }
 
-    /// A requirement the town may answer: from a shipped catalog, an imported target, or the
-    /// Verbund's own requirements.
+    /// A requirement the town may answer (see [`TargetSet::find`]).
     pub fn find<'a>(&'a self, lib: &'a Library, id: &str) -> Option<&'a Requirement> {
-        let id = id.trim();
-        lib.find(id)
-            .map(|(_, r)| r)
-            .or_else(|| self.imported.iter().find_map(|(_, _, c)| c.get(id)))
-            .or_else(|| self.own.iter().find(|r| r.id == id))
+        self.0.find(lib.targets(), id)
     }
 
     /// The name of one target: a shipped one translated, an imported one by title and version.
     pub fn name(&self, tr: Tr, t: Target) -> String {
         match t {
             Target::Imported(id) => self
-                .imported
-                .iter()
-                .find(|(i, _, _)| *i == id)
-                .map(|(_, n, _)| n.clone())
+                .imported_name(id)
+                .map(str::to_string)
                 .unwrap_or_else(|| tr.s(t.label_key()).to_string()),
             _ => tr.s(t.label_key()).to_string(),
         }
@@ -157,94 +141,17 @@ impl TargetReqs {
 
     /// The title of a practice (Praktik) of a shipped or imported catalog.
     pub fn practice_title(&self, lib: &Library, id: &str) -> String {
-        [
-            &lib.shipped.kernel,
-            &lib.shipped.methodik,
-            &lib.shipped.risiko,
-        ]
-        .into_iter()
-        .chain(self.imported.iter().map(|(_, _, c)| c))
-        .flat_map(|c| c.practices.iter())
-        .find(|p| p.id == id)
-        .map(|p| p.title.clone())
-        .unwrap_or_default()
+        self.0.practice_title(lib.targets(), id)
     }
 }
 
-/// Derives the town's requirements: those of every target layer (a shipped target, an imported
-/// catalog or profile) and the Verbund's own requirements, plus the erhöht ones of the Kernel
-/// where an object with Schutzbedarf hoch or sehr hoch needs them. A requirement about object
-/// kinds the town does not have is left out; one about the organisation always applies.
+/// The town's requirements (see [`TargetSet::town_requirements`]).
 pub fn town_requirements<'a>(
     lib: &'a Library,
     set: &'a TargetReqs,
     objects: &[Object],
 ) -> Vec<TownReq<'a>> {
-    let kernel = &lib.shipped.kernel;
-    let mut base: Vec<&Requirement> = Vec::new();
-    for t in &set.layers {
-        match t {
-            Target::KommunaleBasis => base.extend(lib.basis.requirements.iter()),
-            Target::KernelSdt => base.extend(
-                kernel
-                    .requirements
-                    .iter()
-                    .filter(|r| r.sec_level != Some(SecLevel::Erhoeht)),
-            ),
-            Target::Grundschutz => base.extend(lib.gspp.requirements.iter()),
-            Target::Imported(id) => {
-                if let Some((_, _, c)) = set.imported.iter().find(|(i, _, _)| i == id) {
-                    base.extend(c.requirements.iter());
-                }
-            }
-        }
-    }
-    base.extend(set.own.iter());
-    let highest = objects
-        .iter()
-        .map(|o| o.effective.max())
-        .max()
-        .unwrap_or(Level::Normal);
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut out = Vec::new();
-    let erhoeht = kernel
-        .requirements
-        .iter()
-        .filter(|r| r.sec_level == Some(SecLevel::Erhoeht));
-    for r in base.into_iter().chain(erhoeht) {
-        if !seen.insert(r.id.as_str()) {
-            continue;
-        }
-        match concern(r) {
-            Concern::Organisation => {
-                if r.sec_level == Some(SecLevel::Erhoeht) && highest < Level::Hoch {
-                    continue;
-                }
-                out.push(TownReq {
-                    req: r,
-                    objects: vec![],
-                });
-            }
-            Concern::Objects(_) => {
-                let objs: Vec<(ObjectId, String)> = objects
-                    .iter()
-                    .filter(|o| {
-                        concerns(r, o.data.kind, o.data.system_type.as_deref())
-                            && level_applies(r.sec_level, &o.effective)
-                    })
-                    .map(|o| (o.id, o.data.name.clone()))
-                    .collect();
-                if !objs.is_empty() {
-                    out.push(TownReq {
-                        req: r,
-                        objects: objs,
-                    });
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| a.req.id.cmp(&b.req.id));
-    out
+    set.0.town_requirements(lib.targets(), objects)
 }
 
 /// Everything the town pages need about a town's level.
