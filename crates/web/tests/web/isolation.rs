@@ -222,6 +222,7 @@ reader GET /organisations/{org_id}/import 404
 reader POST /organisations/{org_id}/import 404
 reader POST /organisations/{org_id}/import/commit 404
 reader GET /organisations/{org_id}/continuity/exercises/result 404
+reader GET /organisations/{org_id}/security/assessment.xlsx 404
 ";
 
 fn known_defect(pair: &str, case: &RouteCase, status: StatusCode) -> bool {
