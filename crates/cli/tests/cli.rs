@@ -509,7 +509,12 @@ async fn two_servers_share_sessions_and_state() {
     let csrf = between(&page, "name=\"csrf\" value=\"", "\"");
     let created = http
         .post(format!("http://{}/account/tokens", two.addr))
-        .form(&[("csrf", csrf.as_str()), ("name", "zwei")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "zwei"),
+            // Creating a token asks for the password again.
+            ("current_password", password.as_str()),
+        ])
         .send()
         .await
         .unwrap()

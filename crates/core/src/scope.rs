@@ -203,6 +203,20 @@ impl Scope {
         self.require(org, need).is_ok()
     }
 
+    /// May the user add an organisation to this Verbund (its managers) or outside any Verbund
+    /// (administrators)?
+    pub fn require_create_org(&self, verbund: Option<VerbundId>) -> Result<(), DomainError> {
+        let allowed = match verbund {
+            Some(v) => self.manages_verbund(v),
+            None => self.admin && !self.read_only,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+
     /// Does the user see anything of this Verbund (and so its shared data)?
     pub fn sees_verbund(&self, v: VerbundId) -> bool {
         self.admin || self.member_of.contains(&v)

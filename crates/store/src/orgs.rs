@@ -277,13 +277,7 @@ impl Store {
         verbund: Option<VerbundId>,
         data: &OrganisationData,
     ) -> Result<OrgId> {
-        let allowed = match verbund {
-            Some(v) => scope.manages_verbund(v),
-            None => scope.admin && !scope.read_only,
-        };
-        if !allowed {
-            return Err(DomainError::Forbidden);
-        }
+        scope.require_create_org(verbund)?;
         let mut w = self.begin_write(scope).await?;
         let id = insert_org(&mut w, verbund, data, false).await?;
         w.commit().await?;

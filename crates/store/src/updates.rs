@@ -1225,7 +1225,8 @@ impl Store {
         exc: Option<&FindingException>,
     ) -> Result<()> {
         let before = self.finding_in(scope, org, id).await?;
-        Self::check_finding_write(scope, org)?;
+        // Accepting a risk is the coordinator's decision, not IT staff's (like an override).
+        scope.require(org, Access::Write)?;
         let mut errs = stadtmauer_core::validate::FieldErrors::default();
         if let Some(e) = exc {
             if e.reason.trim().is_empty() {

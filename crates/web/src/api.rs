@@ -16,7 +16,7 @@ use stadtmauer_core::org::{
     Contact, ContactInput, OrgKind, Organisation, OrganisationInput, Verbund,
 };
 use stadtmauer_core::user::{Membership, User};
-use stadtmauer_core::{ContactId, OrgId, UserId, VerbundId};
+use stadtmauer_core::{Access, ContactId, DomainError, OrgId, UserId, VerbundId};
 use stadtmauer_store::audit::AuditFilter;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -138,10 +138,15 @@ impl OrganisationBody {
 pub async fn create_organisation(
     State(state): State<AppState>,
     api: ApiUser,
-    ApiJson(body): ApiJson<OrganisationBody>,
+    body: Result<ApiJson<OrganisationBody>, ApiError>,
 ) -> ApiResult<Response> {
-    require_writable(&api.scope)?;
+    // Someone who may create no organisation at all is refused before the body is read.
+    if api.scope.read_only || (!api.scope.admin && api.scope.managed_verbuende().next().is_none()) {
+        return Err(DomainError::Forbidden.into());
+    }
+    let ApiJson(body) = body?;
     let verbund = body.verbund_id.map(VerbundId);
+    api.scope.require_create_org(verbund)?;
     let data = body.over(OrganisationInput::default()).validate()?;
     let id = state
         .store
@@ -168,7 +173,7 @@ pub async fn update_organisation(
 ) -> ApiResult<Json<Organisation>> {
     let id = OrgId(id);
     let current = state.store.organisation(&api.scope, id).await?;
-    require_writable(&api.scope)?;
+    api.scope.require(id, Access::Write)?;
     if body.verbund_id.is_some() {
         return Err(ApiError::BadRequest("verbund_id cannot be changed".into()));
     }

@@ -967,8 +967,9 @@ async fn assessment_xlsx_respects_roles_and_towns() {
     let sys = app.system().await;
     let before = app.store.answers(&sys, a).await.unwrap();
 
-    // The mayor (reports only) sees neither the file nor may send one.
-    assert_eq!(raw_get(&app, READER_A, &url).await.0, StatusCode::NOT_FOUND);
+    // The mayor (reports only) sees neither the file nor may send one: the town is visible to
+    // them, so the answer is "forbidden" (one access rule, `Scope::require`).
+    assert_eq!(raw_get(&app, READER_A, &url).await.0, StatusCode::FORBIDDEN);
     let mut reader = app.session_for(READER_A).await;
     reader.get("/account").await;
     let r = upload_xlsx(&mut reader, a, &good).await;

@@ -623,6 +623,7 @@ pub async fn exercise_result_form(
     Query(q): Query<IdQuery>,
 ) -> Result<Response, PageError> {
     let org = OrgId(org);
+    me.scope.require(org, Access::Read)?;
     let id = q.id.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
     let x = exercise_of(&state, &me, org, id).await?;
     let objects = town_objects(&state, &me, org).await?;

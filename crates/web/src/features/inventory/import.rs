@@ -152,12 +152,7 @@ async fn writable_town(
     org: OrgId,
 ) -> Result<String, DomainError> {
     let o = state.store.organisation(&me.scope, org).await?;
-    if !me.scope.can(org, Access::Read) {
-        return Err(DomainError::NotFound);
-    }
-    if !me.scope.may(org, Access::WriteTechnical) {
-        return Err(DomainError::Forbidden);
-    }
+    me.scope.require(org, Access::WriteTechnical)?;
     Ok(o.name)
 }
 
@@ -620,9 +615,7 @@ async fn town_graph(
     ),
     DomainError,
 > {
-    if !me.scope.can(org, Access::Read) {
-        return Err(DomainError::NotFound);
-    }
+    me.scope.require(org, Access::Read)?;
     state.store.town_graph(&me.scope, org).await
 }
 

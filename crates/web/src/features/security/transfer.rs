@@ -748,8 +748,8 @@ pub async fn assessment_xlsx_export(
         Ok(o) => o,
         Err(e) => return fail(tr, e),
     };
-    if !me.scope.can(o.id, Access::Read) {
-        return fail(tr, DomainError::NotFound);
+    if let Err(e) = me.scope.require(o.id, Access::Read) {
+        return fail(tr, e);
     }
     let objects = match state.store.objects(&me.scope, o.id, None, false).await {
         Ok(x) => x,

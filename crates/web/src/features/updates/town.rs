@@ -62,6 +62,8 @@ pub struct TownPage {
     pub insts: Vec<InstRow>,
     pub findings: Vec<FindingRow>,
     pub can_write: bool,
+    /// Accepting a risk as an exception is the coordinator's (write access), not IT staff's.
+    pub can_except: bool,
     pub edit: Option<EditForm>,
     pub latency_count: usize,
     pub latency_median: String,
@@ -394,6 +396,7 @@ async fn town_view(
         insts,
         findings,
         can_write,
+        can_except: me.scope.may(org_id, Access::Write),
         edit,
         latency_count: lat.count,
         latency_median: days(lat.median),
@@ -457,8 +460,13 @@ async fn form_error(
 
 /// The finding a form is about, once the user's right to change findings is established: a reader
 /// gets 403 before anything the form says is looked at.
-fn finding_id(me: &CurrentUser, org: OrgId, f: &PlanForm) -> Result<i64, DomainError> {
-    me.scope.require(org, Access::WriteTechnical)?;
+fn finding_id(
+    me: &CurrentUser,
+    org: OrgId,
+    f: &PlanForm,
+    need: Access,
+) -> Result<i64, DomainError> {
+    me.scope.require(org, need)?;
     f.finding
         .as_deref()
         .and_then(|s| s.trim().parse().ok())
@@ -474,7 +482,7 @@ pub async fn plan(
     Form(f): Form<PlanForm>,
 ) -> Result<Response, PageError> {
     let org = OrgId(id);
-    let fid = finding_id(&me, org, &f)?;
+    let fid = finding_id(&me, org, &f, Access::WriteTechnical)?;
     let due = match f.due.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => None,
         Some(d) => match parse_date(d) {
@@ -515,7 +523,7 @@ pub async fn exception(
     Form(f): Form<PlanForm>,
 ) -> Result<Response, PageError> {
     let org = OrgId(id);
-    let fid = finding_id(&me, org, &f)?;
+    let fid = finding_id(&me, org, &f, Access::Write)?;
     let exc = if f.withdraw.is_some() {
         None
     } else {
