@@ -356,7 +356,7 @@ impl Modify for TokenAuth {
           crate::features::inventory::api::api_get_object, crate::features::inventory::api::api_update_object,
           crate::features::inventory::api::api_delete_object, crate::features::inventory::api::api_links,
           crate::features::inventory::api::api_add_link, crate::features::inventory::api::api_remove_link,
-          crate::features::council::api_town_report, crate::features::council::api_verbund_report,
+          crate::features::council::reports::api_town_report, crate::features::council::reports::api_verbund_report,
           crate::features::security::api::level, crate::features::security::api::answers,
           crate::features::security::api::put_answer, crate::features::security::api::measures,
           crate::features::security::api::heatmap),
