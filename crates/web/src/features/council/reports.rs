@@ -1,6 +1,7 @@
 //! The council report of a town and the Verbund report: PDF, HTML, JSON and the API.
 
 use super::*;
+use crate::error::PageError;
 
 // ---------------------------------------------------------------------------------------------
 // Reports
@@ -112,37 +113,29 @@ pub async fn town_pdf(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<EditionQuery>,
-) -> Response {
-    match build_town(&state, &me.scope, me.audit_seq, OrgId(id), &q).await {
-        Ok(r) => pdf_response(tr, r).await,
-        Err(e) => fail(tr, e),
-    }
+) -> Result<Response, PageError> {
+    let r = build_town(&state, &me.scope, me.audit_seq, OrgId(id), &q).await?;
+    Ok(pdf_response(tr, r).await)
 }
 
 pub async fn town_html(
     State(state): State<AppState>,
-    tr: Tr,
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<EditionQuery>,
-) -> Response {
-    match build_town(&state, &me.scope, me.audit_seq, OrgId(id), &q).await {
-        Ok(r) => html_response(&r),
-        Err(e) => fail(tr, e),
-    }
+) -> Result<Response, PageError> {
+    let r = build_town(&state, &me.scope, me.audit_seq, OrgId(id), &q).await?;
+    Ok(html_response(&r))
 }
 
 pub async fn town_json(
     State(state): State<AppState>,
-    tr: Tr,
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<EditionQuery>,
-) -> Response {
-    match build_town(&state, &me.scope, me.audit_seq, OrgId(id), &q).await {
-        Ok(r) => Json(output::json(&r)).into_response(),
-        Err(e) => fail(tr, e),
-    }
+) -> Result<Response, PageError> {
+    let r = build_town(&state, &me.scope, me.audit_seq, OrgId(id), &q).await?;
+    Ok(Json(output::json(&r)).into_response())
 }
 
 /// The council report of a town as structured JSON (for the council information system).
@@ -241,37 +234,29 @@ pub async fn verbund_pdf(
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<CostQuery>,
-) -> Response {
-    match build_verbund(&state, &me.scope, me.audit_seq, VerbundId(id), &q).await {
-        Ok(r) => pdf_response(tr, r).await,
-        Err(e) => fail(tr, e),
-    }
+) -> Result<Response, PageError> {
+    let r = build_verbund(&state, &me.scope, me.audit_seq, VerbundId(id), &q).await?;
+    Ok(pdf_response(tr, r).await)
 }
 
 pub async fn verbund_html(
     State(state): State<AppState>,
-    tr: Tr,
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<CostQuery>,
-) -> Response {
-    match build_verbund(&state, &me.scope, me.audit_seq, VerbundId(id), &q).await {
-        Ok(r) => html_response(&r),
-        Err(e) => fail(tr, e),
-    }
+) -> Result<Response, PageError> {
+    let r = build_verbund(&state, &me.scope, me.audit_seq, VerbundId(id), &q).await?;
+    Ok(html_response(&r))
 }
 
 pub async fn verbund_json(
     State(state): State<AppState>,
-    tr: Tr,
     me: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<CostQuery>,
-) -> Response {
-    match build_verbund(&state, &me.scope, me.audit_seq, VerbundId(id), &q).await {
-        Ok(r) => Json(output::json(&r)).into_response(),
-        Err(e) => fail(tr, e),
-    }
+) -> Result<Response, PageError> {
+    let r = build_verbund(&state, &me.scope, me.audit_seq, VerbundId(id), &q).await?;
+    Ok(Json(output::json(&r)).into_response())
 }
 
 /// The Verbund report as structured JSON: the members side by side, shared measures, cost allocation.
